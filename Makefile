@@ -1,0 +1,40 @@
+# The two commands of the README: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+FLASK := $(BIN)/flask --app wsgi
+TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/tracker_test
+export TEST_DATABASE_URL
+
+.PHONY: demo install install-test test bench serve clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+install-test: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+
+demo: install
+	$(FLASK) db upgrade
+	$(FLASK) demo load
+	$(MAKE) serve
+
+serve:
+	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) wsgi:app
+
+# Every database test runs twice: on SQLite and on the PostgreSQL server at
+# TEST_DATABASE_URL. The PostgreSQL leg fails loudly when the server is down.
+test: install-test
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/assign.py
+
+clean:
+	rm -rf $(VENV) instance/*.db

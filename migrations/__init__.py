@@ -1,0 +1,1 @@
+"""Alembic migrations (run through Flask-Migrate: ``flask --app wsgi db upgrade``)."""

@@ -1,0 +1,27 @@
+"""Boundary sets and administrative units, as the API shows them."""
+from marshmallow import Schema, fields, validate
+
+
+class BoundarySetSchema(Schema):
+    name = fields.String(required=True)
+    description = fields.String()
+    synthetic = fields.Boolean()
+    version = fields.Integer()
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+    updated_at = fields.AwareDateTime()
+
+
+class AdminUnitSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    name_ascii = fields.String()
+    level = fields.String()
+    type = fields.String(attribute="unit_type")
+    parent = fields.String(attribute="parent_code", allow_none=True)
+    area_km2 = fields.Float()
+
+
+class UnitQueryArgs(Schema):
+    level = fields.String(
+        load_default="commune", validate=validate.OneOf(["province", "district", "commune"])
+    )

@@ -1,0 +1,1 @@
+"""The sync protocol: phones push and pull household records and photos."""

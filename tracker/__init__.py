@@ -1,0 +1,83 @@
+"""The housing programme tracker: a Flask app built by ``create_app``."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask
+
+from tracker import config as config_module
+from tracker.extensions import api, db, migrate
+
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: settings from the environment, overridden by ``config``."""
+    app = Flask(__name__, instance_path=config_module.from_environment()["INSTANCE_DIR"])
+    register_config(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+    register_logging(app)
+    return app
+
+
+def register_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
+    settings = config_module.from_environment()
+    settings.update(overrides or {})
+    config_module.check_secret(settings)
+    app.config.update(settings)
+    app.instance_path = app.config["INSTANCE_DIR"]
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+
+def register_extensions(app: Flask) -> None:
+    from tracker import models  # noqa: F401  (every table registered before use)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    api.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        _tune_sqlite(app)
+
+
+def _tune_sqlite(app: Flask) -> None:
+    """WAL and a busy timeout let several workers share one SQLite file."""
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    from tracker.boundaries.views import blp as boundaries_blp
+    from tracker.meta.views import blp as meta_blp
+    from tracker.web.views import bp as web_bp
+
+    api.register_blueprint(meta_blp)
+    api.register_blueprint(boundaries_blp)
+    app.register_blueprint(web_bp)
+
+
+def register_cli(app: Flask) -> None:
+    from tracker.boundaries.cli import boundaries_cli
+    from tracker.demo.cli import demo_cli
+
+    app.cli.add_command(boundaries_cli)
+    app.cli.add_command(demo_cli)
+
+
+def register_logging(app: Flask) -> None:
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

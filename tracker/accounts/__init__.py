@@ -1,0 +1,1 @@
+"""Users, their areas, devices and API tokens."""

@@ -1,0 +1,1 @@
+"""Boundary sets and administrative units (province → district → commune)."""

@@ -1,0 +1,45 @@
+"""``flask boundaries import PATH --set NAME``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from tracker.boundaries.service import BoundaryFileError, ImportReport, import_boundary_set
+from tracker.extensions import db
+
+boundaries_cli = click.Group("boundaries", help="Administrative boundary sets.")
+
+_PATH = click.Path(dir_okay=False, path_type=Path)
+
+
+def echo_report(report: ImportReport) -> None:
+    counts = ", ".join(f"{n} {level}s" for level, n in report.counts.items() if n)
+    click.echo(f"boundary set {report.name}: {report.status} ({counts})")
+    for line in report.repaired:
+        click.echo(f"  repaired: {line}")
+    for line in report.derived:
+        click.echo(f"  {line}")
+
+
+@boundaries_cli.command("import")
+@click.argument("path", type=_PATH)
+@click.option("--set", "set_name", required=True, help="Name of the boundary set, e.g. 2025.")
+@click.option("--districts", type=_PATH, help="GeoJSON of the districts the communes name.")
+@click.option("--province", type=_PATH, help="GeoJSON of the province outline.")
+@click.option("--description", default="", help="Free text shown with the set.")
+@with_appcontext
+def import_command(path: Path, set_name: str, districts: Path | None, province: Path | None, description: str) -> None:
+    """Load a GeoJSON FeatureCollection of communes as boundary set NAME."""
+    if not set_name.strip() or len(set_name) > 64:
+        raise click.BadParameter("must be 1 to 64 characters", param_hint="--set")
+    try:
+        report = import_boundary_set(set_name.strip(), path, districts, province, description=description)
+    except BoundaryFileError as exc:
+        db.session.rollback()
+        lines = "\n  ".join(exc.problems[:50])
+        more = f"\n  … and {len(exc.problems) - 50} more" if len(exc.problems) > 50 else ""
+        raise click.ClickException(f"{exc.path}: nothing imported.\n  {lines}{more}") from None
+    db.session.commit()
+    echo_report(report)

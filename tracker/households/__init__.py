@@ -1,0 +1,1 @@
+"""Household records: the unit of work, kept with every revision."""

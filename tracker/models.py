@@ -1,0 +1,21 @@
+"""All models, imported in one place so Alembic and the app see every table."""
+from tracker.accounts.models import ApiToken, Device, LoginAttempt, User, UserArea
+from tracker.audit.models import AuditEvent
+from tracker.boundaries.models import AdminUnit, BoundarySet
+from tracker.households.models import (
+    Conflict,
+    Household,
+    HouseholdRevision,
+    Photo,
+    PhotoUpload,
+    RevisionAssignment,
+    SyncBatch,
+    SyncCounter,
+)
+from tracker.plans.models import Plan, PlanRevision, PlanTarget
+
+__all__ = [
+    "AdminUnit", "ApiToken", "AuditEvent", "BoundarySet", "Conflict", "Device", "Household",
+    "HouseholdRevision", "LoginAttempt", "Photo", "PhotoUpload", "Plan", "PlanRevision",
+    "PlanTarget", "RevisionAssignment", "SyncBatch", "SyncCounter", "User", "UserArea",
+]

@@ -1,0 +1,1 @@
+"""Plans: per-commune targets, revised over time."""

@@ -1,0 +1,60 @@
+"""A plan is revised; a report as of a date uses the revision then in force."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.dbtypes import UTCDateTime, utcnow
+from tracker.extensions import db
+
+
+class Plan(db.Model):
+    __tablename__ = "plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    boundary_set_id: Mapped[int] = mapped_column(ForeignKey("boundary_sets.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    revisions: Mapped[list[PlanRevision]] = relationship(
+        back_populates="plan", order_by="PlanRevision.effective_date", cascade="all, delete-orphan"
+    )
+
+
+class PlanRevision(db.Model):
+    __tablename__ = "plan_revisions"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "number", name="uq_plan_revisions_plan_number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]
+    effective_date: Mapped[date] = mapped_column(Date)
+    deadline: Mapped[date] = mapped_column(Date)
+    source_name: Mapped[str] = mapped_column(String(300), default="")
+    change_seq: Mapped[int] = mapped_column(default=0, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    plan: Mapped[Plan] = relationship(back_populates="revisions")
+    targets: Mapped[list[PlanTarget]] = relationship(
+        back_populates="revision", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class PlanTarget(db.Model):
+    __tablename__ = "plan_targets"
+    __table_args__ = (
+        UniqueConstraint("revision_id", "commune_code", name="uq_plan_targets_revision_commune"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("plan_revisions.id", ondelete="CASCADE"))
+    commune_code: Mapped[str] = mapped_column(String(32), index=True)
+    new_build: Mapped[int] = mapped_column(default=0)
+    repair: Mapped[int] = mapped_column(default=0)
+    budget_vnd: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    revision: Mapped[PlanRevision] = relationship(back_populates="targets")
