@@ -28,33 +28,44 @@ def _postgres_url() -> str:
     return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
 
 
-def _ensure_pg_database(url: str) -> None:
-    """Create the test database when missing, and empty its schema."""
+def _session_database(url: str) -> str:
+    """A database of this test session's own, so that runs never share one."""
     target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    return target.set(database=f"{target.database}_{os.getpid()}").render_as_string(hide_password=False)
+
+
+def _admin(url: str):
+    return create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+
+def _create_pg_database(url: str) -> None:
+    name = make_url(url).database
+    admin = _admin(url)
     with admin.connect() as conn:
-        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database})
-        if not exists:
-            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    engine = create_engine(target, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+
+
+def _drop_pg_database(url: str) -> None:
+    admin = _admin(url)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
-    url = _postgres_url()
+    url = _session_database(_postgres_url())
     try:
-        _ensure_pg_database(url)
+        _create_pg_database(url)
     except Exception as exc:  # the server is down or refuses us
         if os.environ.get("ALLOW_NO_POSTGRES") == "1":
             pytest.skip(f"PostgreSQL unavailable at {make_url(url).render_as_string()}: {exc}")
         pytest.fail(f"PostgreSQL is required for the test suite and is unavailable: {exc}")
+    request.addfinalizer(lambda: _drop_pg_database(url))
     return url
 
 

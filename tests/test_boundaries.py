@@ -27,7 +27,7 @@ def test_import_real_2024_set_with_districts_and_province(runner) -> None:
     result = runner.invoke(args=["boundaries", "import", str(communes), "--set", "2024",
                                  "--districts", str(districts), "--province", str(province)])
     assert result.exit_code == 0, result.output
-    assert "created (1 provinces, 12 districts, 204 communes)" in result.output
+    assert "created (1 province, 12 districts, 204 communes)" in result.output
     assert _count("commune") == 204 and _count("district") == 12 and _count("province") == 1
     bac_yen = db.session.scalar(select(AdminUnit).where(AdminUnit.code == "03871"))
     assert (bac_yen.name, bac_yen.parent_code) == ("Pắc Ngà", "121")  # Bắc Yên district

@@ -7,13 +7,14 @@ right HTTP status. Anything under ``/api`` answers this way, including
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, TypeVar
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
 
 STATUS_CODES = {
     400: "bad_request",
@@ -111,12 +112,34 @@ def http_exception_response(error: HTTPException) -> Response:
     return error_response(status, str(message), fields=fields, headers=headers)
 
 
+def body_limit(config_key: str) -> Callable[[F], F]:
+    """Give one view its own request-size limit (a config key holding bytes)."""
+
+    def decorator(view: F) -> F:
+        view.body_limit_key = config_key  # type: ignore[attr-defined]
+        return view
+
+    return decorator
+
+
+def _refuse_oversized_body() -> None:
+    """Answer 413 from the declared length, before any byte is read."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    key = getattr(view, "body_limit_key", None)
+    limit = current_app.config[key] if key else current_app.config.get("MAX_CONTENT_LENGTH")
+    if key:
+        request.max_content_length = limit
+    if limit is not None and request.content_length is not None and request.content_length > limit:
+        raise ApiError(413, f"The request body is larger than {limit} bytes.")
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
 def register_error_handlers(app: Flask) -> None:
     """Install the JSON handlers; pages outside ``/api`` keep Flask's HTML."""
+    app.before_request(_refuse_oversized_body)
 
     @app.errorhandler(ApiError)
     def handle_api_error(error: ApiError) -> Response:

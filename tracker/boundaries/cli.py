@@ -15,7 +15,8 @@ _PATH = click.Path(dir_okay=False, path_type=Path)
 
 
 def echo_report(report: ImportReport) -> None:
-    counts = ", ".join(f"{n} {level}s" for level, n in report.counts.items() if n)
+    plural = {"province": "provinces", "district": "districts", "commune": "communes"}
+    counts = ", ".join(f"{n} {level if n == 1 else plural[level]}" for level, n in report.counts.items() if n)
     click.echo(f"boundary set {report.name}: {report.status} ({counts})")
     for line in report.repaired:
         click.echo(f"  repaired: {line}")

@@ -1,6 +1,8 @@
 """``flask demo load``."""
 from __future__ import annotations
 
+import sys
+
 import click
 from flask.cli import with_appcontext
 
@@ -17,7 +19,7 @@ demo_cli = click.Group("demo", help="The Son La demonstration data.")
 @with_appcontext
 def load_command(seed: int) -> None:
     """Load boundaries, the 3,058-house plan and realistic households."""
-    with click.progressbar(length=3058, label="households", file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(length=3058, label="households", file=sys.stderr) as bar:
         summary = load_demo(today_vn(), seed=seed, progress=bar.update)
     db.session.commit()
     if summary.synthetic:

@@ -86,20 +86,28 @@ def _communes(boundary_set: BoundarySet) -> list[dict[str, Any]]:
     ]
 
 
-def scale_rows(rows: list[dict[str, Any]], total: int) -> list[dict[str, Any]]:
-    """Scale plan rows down to ``total`` houses (largest remainder), budgets to match."""
-    full = sum(r["new_build"] + r["repair"] for r in rows)
-    out = []
-    for row in rows:
-        new_build = row["new_build"] * total // full
-        repair = row["repair"] * total // full
-        out.append({**row, "new_build": new_build, "repair": repair})
-    shortfall = total - sum(r["new_build"] + r["repair"] for r in out)
-    for row, full_row in sorted(zip(out, rows), key=lambda pair: -pair[1]["new_build"])[:shortfall]:
-        row["new_build"] += 1 if row["new_build"] < full_row["new_build"] else 0
-    for row in out:
-        row["budget_vnd"] = 60_000_000 * row["new_build"] + 30_000_000 * row["repair"]
+def _largest_remainder(weights: list[int], total: int) -> list[int]:
+    """Integers proportional to ``weights`` that add up to exactly ``total``."""
+    whole = sum(weights)
+    shares = [w * total / whole for w in weights]
+    out = [int(share) for share in shares]
+    order = sorted(range(len(weights)), key=lambda i: out[i] - shares[i])
+    for i in order[: total - sum(out)]:
+        out[i] += 1
     return out
+
+
+def scale_rows(rows: list[dict[str, Any]], total: int) -> list[dict[str, Any]]:
+    """Scale plan rows down to ``total`` houses, keeping the new-build/repair mix."""
+    new_builds = sum(r["new_build"] for r in rows)
+    repairs = sum(r["repair"] for r in rows)
+    new_total = round(total * new_builds / (new_builds + repairs))
+    nb = _largest_remainder([r["new_build"] for r in rows], new_total)
+    rp = _largest_remainder([r["repair"] for r in rows], total - new_total)
+    return [
+        {**row, "new_build": n, "repair": r, "budget_vnd": 60_000_000 * n + 30_000_000 * r}
+        for row, n, r in zip(rows, nb, rp)
+    ]
 
 
 def load_plan(boundary_set: BoundarySet, communes: list[dict[str, Any]], seed: int) -> tuple[list[str], list[dict[str, Any]]]:

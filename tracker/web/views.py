@@ -9,7 +9,7 @@ from tracker.extensions import db
 from tracker.households.models import Household
 from tracker.plans.models import Plan
 
-bp = Blueprint("web", __name__)
+bp = Blueprint("web", __name__, template_folder="templates")
 
 
 @bp.route("/")
