@@ -67,6 +67,11 @@ def register_blueprints(app: Flask) -> None:
 
     api.register_blueprint(meta_blp)
     api.register_blueprint(boundaries_blp)
+    from tracker.plans.views import blp as plans_blp
+    from tracker.progress.views import blp as progress_blp
+
+    api.register_blueprint(plans_blp)
+    api.register_blueprint(progress_blp)
     app.register_blueprint(web_bp)
 
 
@@ -76,6 +81,9 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(boundaries_cli)
     app.cli.add_command(demo_cli)
+    from tracker.plans.cli import plans_cli
+
+    app.cli.add_command(plans_cli)
 
 
 def register_logging(app: Flask) -> None:

@@ -1,0 +1,101 @@
+"""The pace arithmetic of progress reports, on plain numbers."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from tracker.progress.pace import percent, pace, window_start
+
+AS_OF = date(2025, 4, 16)
+DEADLINE = date(2025, 5, 19)
+
+
+def test_percent_is_truncated_never_rounded_up() -> None:
+    assert percent(2553, 2893) == 88.24  # 88.2475… as the province reported it
+    assert percent(2999, 3000) == 99.96
+    assert percent(29999, 30000) == 99.99  # not 100.00 while one house is left
+    assert percent(3058, 3058) == 100.0
+    assert percent(10, 5) == 200.0
+
+
+def test_percent_without_plan_is_none() -> None:
+    assert percent(5, 0) is None
+    assert percent(0, 0) is None
+
+
+def test_required_pace_is_remaining_over_days_left() -> None:
+    result = pace(planned=2893, supported=2553, supported_in_window=140, as_of=AS_OF, deadline=DEADLINE)
+    assert result.remaining == 340
+    assert result.days_left == 33
+    assert result.required_per_day == round(340 / 33, 2) == 10.3
+    assert result.achieved_per_day == 10.0
+    assert result.projected_finish == date(2025, 5, 20)  # 34 days at 10 a day
+    assert result.at_risk is True
+
+
+def test_fast_enough_commune_is_not_at_risk() -> None:
+    result = pace(planned=100, supported=60, supported_in_window=28, as_of=AS_OF, deadline=DEADLINE)
+    assert result.achieved_per_day == 2.0
+    assert result.projected_finish == date(2025, 5, 6)
+    assert result.at_risk is False
+
+
+def test_projection_landing_on_the_deadline_is_not_at_risk() -> None:
+    result = pace(planned=33, supported=0, supported_in_window=14, as_of=AS_OF, deadline=DEADLINE)
+    assert result.projected_finish == DEADLINE
+    assert result.at_risk is False
+
+
+def test_no_recent_completions_means_no_projection_and_at_risk() -> None:
+    result = pace(planned=10, supported=2, supported_in_window=0, as_of=AS_OF, deadline=DEADLINE)
+    assert result.projected_finish is None
+    assert result.achieved_per_day == 0.0
+    assert result.at_risk is True
+
+
+def test_finished_plan() -> None:
+    result = pace(planned=10, supported=12, supported_in_window=3, as_of=AS_OF, deadline=DEADLINE)
+    assert result.remaining == 0
+    assert result.required_per_day == 0.0
+    assert result.projected_finish == AS_OF
+    assert result.at_risk is False
+    assert result.percent_complete == 120.0
+
+
+def test_deadline_passed_with_houses_left() -> None:
+    late = date(2025, 6, 1)
+    result = pace(planned=10, supported=8, supported_in_window=7, as_of=late, deadline=DEADLINE)
+    assert result.days_left == -13
+    assert result.required_per_day is None
+    assert result.projected_finish == date(2025, 6, 5)
+    assert result.at_risk is True
+
+
+def test_deadline_today_with_houses_left_has_no_required_pace() -> None:
+    result = pace(planned=10, supported=8, supported_in_window=7, as_of=DEADLINE, deadline=DEADLINE)
+    assert result.days_left == 0
+    assert result.required_per_day is None
+
+
+def test_household_without_plan_is_never_at_risk() -> None:
+    result = pace(planned=0, supported=3, supported_in_window=1, as_of=AS_OF, deadline=None)
+    assert result.percent_complete is None
+    assert result.days_left is None
+    assert result.at_risk is False
+
+
+def test_plan_without_deadline_and_houses_left_is_at_risk_but_has_no_required_pace() -> None:
+    result = pace(planned=5, supported=1, supported_in_window=1, as_of=AS_OF, deadline=None)
+    assert result.required_per_day is None
+    assert result.at_risk is True
+
+
+def test_window_is_fourteen_days_inclusive() -> None:
+    assert window_start(AS_OF) == date(2025, 4, 3)
+    assert (AS_OF - window_start(AS_OF)).days + 1 == 14
+
+
+def test_bad_window_is_refused() -> None:
+    with pytest.raises(ValueError):
+        pace(1, 0, 0, AS_OF, DEADLINE, window_days=0)

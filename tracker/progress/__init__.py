@@ -1,0 +1,1 @@
+"""Progress reports: roll-ups, pace, completion map data."""

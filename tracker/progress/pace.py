@@ -1,0 +1,99 @@
+"""Deadline arithmetic for progress reports: pure Python, no Flask, no database.
+
+Every figure here is derived from plain counts and dates, so reports, maps,
+exports and the benchmark share one definition and the unit tests call it
+directly.
+
+Definitions (also in the README):
+
+* ``percent_complete``: supported / planned × 100, **truncated** to two
+  decimals (never rounded up, so 100.00 only ever means done). ``None`` when
+  nothing is planned.
+* ``days_left``: calendar days from ``as_of`` to the deadline; negative once
+  the deadline has passed. ``None`` without a deadline.
+* ``required_per_day``: houses still to finish / days left. ``0`` when
+  nothing is left; ``None`` when houses are left and no day is (the deadline
+  is today or past) or there is no deadline.
+* ``achieved_per_day``: houses finished in the ``WINDOW_DAYS`` days ending on
+  ``as_of`` (inclusive) / ``WINDOW_DAYS``.
+* ``projected_finish``: ``as_of`` + remaining / achieved pace, rounded up to a
+  whole day; ``as_of`` itself when nothing is left; ``None`` when houses are
+  left and nothing was finished in the window (no pace, no projection).
+* ``at_risk``: something is planned and left, and the projection is missing
+  or falls after the deadline.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_DOWN, Decimal
+
+WINDOW_DAYS = 14
+PACE_DECIMALS = 2
+
+
+@dataclass(frozen=True)
+class Pace:
+    percent_complete: float | None
+    remaining: int
+    days_left: int | None
+    required_per_day: float | None
+    achieved_per_day: float
+    projected_finish: date | None
+    at_risk: bool
+
+
+def percent(done: int, planned: int) -> float | None:
+    """``done`` as a percentage of ``planned``, truncated to two decimals."""
+    if planned <= 0:
+        return None
+    value = (Decimal(done) * 100 / Decimal(planned)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    return float(value)
+
+
+def window_start(as_of: date, window_days: int = WINDOW_DAYS) -> date:
+    """First day of the pace window that ends on ``as_of`` (inclusive)."""
+    return as_of - timedelta(days=window_days - 1)
+
+
+def pace(
+    planned: int,
+    supported: int,
+    supported_in_window: int,
+    as_of: date,
+    deadline: date | None,
+    window_days: int = WINDOW_DAYS,
+) -> Pace:
+    """The deadline figures of one unit (commune, district or province)."""
+    if window_days <= 0:
+        raise ValueError("window_days must be positive")
+    remaining = max(planned - supported, 0)
+    days_left = (deadline - as_of).days if deadline is not None else None
+    if remaining == 0:
+        required: float | None = 0.0
+    elif days_left is None or days_left <= 0:
+        required = None
+    else:
+        required = round(remaining / days_left, PACE_DECIMALS)
+    achieved_raw = max(supported_in_window, 0) / window_days
+    if remaining == 0:
+        projected: date | None = as_of
+    elif achieved_raw > 0:
+        projected = as_of + timedelta(days=math.ceil(remaining / achieved_raw))
+    else:
+        projected = None
+    at_risk = (
+        planned > 0
+        and remaining > 0
+        and (projected is None or deadline is None or projected > deadline)
+    )
+    return Pace(
+        percent_complete=percent(supported, planned),
+        remaining=remaining,
+        days_left=days_left,
+        required_per_day=required,
+        achieved_per_day=round(achieved_raw, PACE_DECIMALS),
+        projected_finish=projected,
+        at_risk=at_risk,
+    )
