@@ -33,10 +33,20 @@ class Principal:
     role: str
     device_id: str
     areas: frozenset[str]
+    token_id: int = 0
 
     @property
     def sees_everything(self) -> bool:
         return self.role in ("manager", "admin")
+
+    @property
+    def is_manager(self) -> bool:
+        """Managers (and admins) may move a status back and resolve conflicts."""
+        return self.role in ("manager", "admin")
+
+    @property
+    def may_write(self) -> bool:
+        return self.role in WRITE_ROLES
 
     def commune_scope(self) -> frozenset[str] | None:
         """Commune codes the caller may see (any set), or None for all."""
@@ -90,7 +100,7 @@ def authenticate() -> Principal:
     if not user.active:
         raise _unauthorized("The account is disabled.")
     areas = frozenset(db.session.scalars(select(UserArea.code).where(UserArea.user_id == user.id)))
-    return Principal(user.id, user.username, user.role, device.device_id, areas)
+    return Principal(user.id, user.username, user.role, device.device_id, areas, api_token.id)
 
 
 def auth_required(roles: tuple[str, ...] = ALL_ROLES) -> Callable[[F], F]:

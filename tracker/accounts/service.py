@@ -5,11 +5,12 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from tracker.accounts.models import ROLES, ApiToken, Device, User, UserArea
+from tracker.accounts.models import ROLES, ApiToken, Device, LoginAttempt, User, UserArea
 from tracker.dbtypes import utcnow
 from tracker.extensions import db
 
@@ -44,9 +45,15 @@ def create_user(username: str, password: str, role: str, areas: list[str]) -> Us
     return user
 
 
+_DUMMY_HASH = generate_password_hash("not-a-password")
+
+
 def check_password(username: str, password: str) -> User | None:
     user = db.session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)  # the same work whether or not the account exists
+        return None
+    if not user.active or not check_password_hash(user.password_hash, password):
         return None
     return user
 
@@ -88,3 +95,83 @@ def revoke_device(device_id: str, username: str | None = None) -> int:
         for token in db.session.scalars(select(ApiToken).where(ApiToken.device_pk == device.id)):
             token.revoked_at = token.revoked_at or now
     return len(devices)
+
+
+# ---- signing in -----------------------------------------------------------------
+
+RATE_WINDOW = timedelta(minutes=15)
+ADDRESS_FACTOR = 10  # many officers share one carrier address: be generous per address
+
+
+@dataclass
+class SignIn:
+    """The outcome of one sign-in attempt."""
+
+    status: str  # "ok" | "invalid" | "limited" | "device_revoked"
+    issued: IssuedToken | None = None
+    retry_after: int = 0
+
+
+def _failures_since(column: Any, value: str, since: datetime) -> list[datetime]:
+    last_success = db.session.scalar(
+        select(func.max(LoginAttempt.attempted_at)).where(column == value, LoginAttempt.success.is_(True),
+                                                          LoginAttempt.attempted_at >= since)
+    )
+    start = max(since, last_success) if last_success else since
+    return list(db.session.scalars(
+        select(LoginAttempt.attempted_at).where(column == value, LoginAttempt.success.is_(False),
+                                                LoginAttempt.attempted_at > start)
+        .order_by(LoginAttempt.attempted_at)
+    ))
+
+
+def rate_limited(username: str, remote_addr: str, limit: int, now: datetime | None = None) -> int:
+    """Seconds to wait before trying again (0 when the attempt may go ahead).
+
+    Failed attempts are counted in the ``login_attempts`` table, so the limit
+    holds across every worker: ``limit`` failures per account, and ten times
+    that per address, in a sliding 15-minute window (a success resets the
+    account's count).
+    """
+    now = now or utcnow()
+    since = now - RATE_WINDOW
+    for column, value, allowed in ((LoginAttempt.username, username, limit),
+                                   (LoginAttempt.remote_addr, remote_addr, limit * ADDRESS_FACTOR)):
+        if not value:
+            continue
+        failures = _failures_since(column, value, since)
+        if len(failures) >= allowed:
+            oldest_counted = failures[len(failures) - allowed]
+            return max(1, int((oldest_counted + RATE_WINDOW - now).total_seconds()) + 1)
+    return 0
+
+
+def sign_in(username: str, password: str, device_id: str, remote_addr: str, *, limit: int,
+            ttl: timedelta) -> SignIn:
+    """Check the password and issue a token; every attempt is recorded. The caller commits."""
+    now = utcnow()
+    username = username.strip()[:100]
+    wait = rate_limited(username, remote_addr, limit, now)
+    if wait:
+        return SignIn("limited", retry_after=wait)
+    user = check_password(username, password)
+    db.session.add(LoginAttempt(username=username, remote_addr=remote_addr, success=user is not None,
+                                attempted_at=now))
+    if user is None:
+        return SignIn("invalid")
+    try:
+        issued = issue_token(user, device_id, ttl)
+    except AccountError:
+        return SignIn("device_revoked")
+    db.session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < now - timedelta(days=1)))
+    return SignIn("ok", issued)
+
+
+def revoke_token(token_id: int) -> None:
+    token = db.session.get(ApiToken, token_id)
+    if token is not None and token.revoked_at is None:
+        token.revoked_at = utcnow()
+
+
+def user_areas(user: User) -> list[str]:
+    return sorted(area.code for area in user.areas)

@@ -40,6 +40,7 @@ class HouseholdRevision(db.Model):
     __table_args__ = (
         UniqueConstraint("household_id", "revision", name="uq_household_revisions_household_revision"),
         Index("ix_household_revisions_known", "received_at", "superseded_at"),
+        Index("ix_household_revisions_push", "household_id", "push_hash"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True)
@@ -51,6 +52,10 @@ class HouseholdRevision(db.Model):
     device_id: Mapped[str] = mapped_column(String(128), default="")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     content_hash: Mapped[str] = mapped_column(String(64))
+    # What the phone sent (its base revision and the hash of its record), so a
+    # resend of an edit that was merged is recognised and changes nothing.
+    base_revision: Mapped[int | None]
+    push_hash: Mapped[str | None] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
 
     household_head: Mapped[str] = mapped_column(String(200))

@@ -9,7 +9,7 @@ import json
 from datetime import date
 from typing import Any
 
-from tracker.households.models import FUNDING_SOURCES
+from schemas.household import FUNDING_SOURCES
 from tracker.text import fold
 
 # Fields of the record that are not part of its content.

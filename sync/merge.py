@@ -1,0 +1,258 @@
+"""Three-way merge of household records (pure: no Flask, no database).
+
+A phone edits the revision it last saw (``base``) while the server may have
+moved on (``server``). ``merge(base, server, client)`` combines the two edits
+field by field:
+
+* a field changed on one side only takes that side's value;
+* a field changed on both sides to the same value is simply that value;
+* a field changed on both sides to different values is a *conflict*: a
+  deterministic winner is kept and the losing value is reported so that it can
+  be stored and reviewed.
+
+The units of the merge are the record's top-level fields, except:
+
+* ``status_dates`` merges stage by stage (``status_dates.started``…);
+* ``photos`` merges photo by photo, keyed by hash (``photos.<sha256>``): a photo
+  added on either side is kept, one removed on either side is removed;
+* ``location`` and ``funding`` merge as a whole (latitude from one phone and
+  longitude from another would be a point nobody measured);
+* ``captured_at`` takes the later of the two and is never a conflict.
+
+Winners, chosen from the data only (so the outcome does not depend on which
+phone synced first): for ``status`` the further stage wins (status never moves
+backwards by a merge); for every other field the side whose record was
+captured later wins, ties going to the larger value in canonical JSON.
+
+If merging ``status`` and ``status_dates`` separately would give an
+inconsistent pair (dates out of stage order, the current stage's date
+missing), the pair is taken whole from the side whose ``status`` won.
+
+Records are canonical JSON dicts (the form ``schemas.household.canonical``
+produces): dates and times are ISO strings.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Mapping
+
+from schemas.household import STATUSES, current_status_errors, stage_order_errors
+
+SERVER = "server"
+CLIENT = "client"
+
+# Fields merged as one value.
+WHOLE_FIELDS = (
+    "household_head", "ethnicity", "category", "members", "national_id", "village",
+    "declared_commune", "support_type", "location", "funding", "note",
+)
+STATUS_RANK = {status: rank for rank, status in enumerate(STATUSES)}  # withdrawn ranks last
+_MISSING = None  # an absent key merges like a null value
+
+
+@dataclass(frozen=True)
+class FieldConflict:
+    """One unit changed differently on both sides."""
+
+    path: str
+    base: Any
+    server: Any
+    client: Any
+    kept: str  # SERVER or CLIENT
+
+    @property
+    def kept_value(self) -> Any:
+        return self.server if self.kept == SERVER else self.client
+
+    @property
+    def lost_value(self) -> Any:
+        return self.client if self.kept == SERVER else self.server
+
+
+@dataclass
+class MergeResult:
+    record: dict[str, Any]
+    conflicts: list[FieldConflict] = field(default_factory=list)
+    client_changed: list[str] = field(default_factory=list)
+    server_changed: list[str] = field(default_factory=list)
+
+    @property
+    def outcome(self) -> str:
+        """``conflict`` when any unit conflicted, else ``merged``."""
+        return "conflict" if self.conflicts else "merged"
+
+
+def status_rank(status: str | None) -> int:
+    return STATUS_RANK.get(status or "", -1)
+
+
+def _canon(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _instant(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def later_side(server: Mapping[str, Any], client: Mapping[str, Any]) -> str:
+    """Which record was captured later (SERVER on a tie or an unreadable time)."""
+    s, c = _instant(server.get("captured_at")), _instant(client.get("captured_at"))
+    if s is not None and c is not None and c > s:
+        return CLIENT
+    return SERVER
+
+
+class _Merger:
+    def __init__(self, base: Mapping[str, Any], server: Mapping[str, Any], client: Mapping[str, Any]) -> None:
+        self.base, self.server, self.client = base, server, client
+        self.later = later_side(server, client)
+        self.result = MergeResult(record={})
+
+    def winner(self, server_value: Any, client_value: Any) -> str:
+        """The deterministic winner of a conflict on an ordinary unit."""
+        s, c = _instant(self.server.get("captured_at")), _instant(self.client.get("captured_at"))
+        if s is not None and c is not None and s != c:
+            return CLIENT if c > s else SERVER
+        return CLIENT if _canon(client_value) > _canon(server_value) else SERVER
+
+    def unit(self, path: str, base: Any, server: Any, client: Any, chooser: Any = None) -> Any:
+        """Merge one unit; returns the merged value and records what happened."""
+        b, s, c = _canon(base), _canon(server), _canon(client)
+        if s != b:
+            self.result.server_changed.append(path)
+        if c != b:
+            self.result.client_changed.append(path)
+        if c == b or c == s:
+            return server
+        if s == b:
+            return client
+        kept = (chooser or self.winner)(server, client)
+        self.result.conflicts.append(FieldConflict(path, base, server, client, kept))
+        return server if kept == SERVER else client
+
+    def status_winner(self, server: Any, client: Any) -> str:
+        rs, rc = status_rank(server), status_rank(client)
+        if rs != rc:
+            return CLIENT if rc > rs else SERVER
+        return self.winner(server, client)
+
+    def run(self) -> MergeResult:
+        base, server, client = self.base, self.server, self.client
+        out = self.result.record
+        out["id"] = server.get("id", client.get("id"))
+        for name in WHOLE_FIELDS:
+            value = self.unit(name, base.get(name, _MISSING), server.get(name, _MISSING), client.get(name, _MISSING))
+            if value is not None or name in server or name in client:
+                out[name] = value
+        out["status"] = self.unit("status", base.get("status"), server.get("status"), client.get("status"),
+                                  self.status_winner)
+        out["status_dates"] = self.status_dates()
+        out["photos"] = self.photos()
+        out["captured_at"] = self.captured_at()
+        self.keep_status_consistent()
+        return self.result
+
+    def status_dates(self) -> dict[str, Any]:
+        b, s, c = (r.get("status_dates") or {} for r in (self.base, self.server, self.client))
+        merged: dict[str, Any] = {}
+        for stage in STATUSES:
+            if stage not in b and stage not in s and stage not in c:
+                continue
+            value = self.unit(f"status_dates.{stage}", b.get(stage), s.get(stage), c.get(stage))
+            if value is not None:
+                merged[stage] = value
+        return merged
+
+    def photos(self) -> list[dict[str, Any]]:
+        b, s, c = ({p["sha256"]: p for p in r.get("photos") or []} for r in (self.base, self.server, self.client))
+        order = list(s) + [h for h in c if h not in s] + [h for h in b if h not in s and h not in c]
+        merged = []
+        for sha in order:
+            value = self.unit(f"photos.{sha}", b.get(sha), s.get(sha), c.get(sha))
+            if value is not None:
+                merged.append(value)
+        return merged
+
+    def captured_at(self) -> Any:
+        s, c = self.server.get("captured_at"), self.client.get("captured_at")
+        return c if later_side(self.server, self.client) == CLIENT else s
+
+    def keep_status_consistent(self) -> None:
+        out = self.result.record
+        if not status_pair_errors(out.get("status"), out.get("status_dates") or {}):
+            return
+        side = self.server if out.get("status") == self.server.get("status") else self.client
+        if out.get("status") == self.server.get("status") == self.client.get("status"):
+            side = self.server if self.later == SERVER else self.client
+        kept = SERVER if side is self.server else CLIENT
+        out["status_dates"] = dict(side.get("status_dates") or {})
+        # Replace the per-stage conflicts by one on the whole pair.
+        self.result.conflicts = [f for f in self.result.conflicts if not f.path.startswith("status_dates.")]
+        self.result.conflicts.append(FieldConflict(
+            "status_dates", self.base.get("status_dates") or {}, self.server.get("status_dates") or {},
+            self.client.get("status_dates") or {}, kept,
+        ))
+
+
+def status_pair_errors(status: str | None, dates: Mapping[str, Any]) -> list[str]:
+    """The schema's status/date rules, on canonical (string) dates."""
+    try:
+        parsed = {k: date.fromisoformat(v) for k, v in dates.items() if v is not None}
+    except (TypeError, ValueError):
+        return ["unreadable date"]
+    return stage_order_errors(parsed) + current_status_errors(status, parsed)
+
+
+def merge(base: Mapping[str, Any], server: Mapping[str, Any], client: Mapping[str, Any]) -> MergeResult:
+    """Merge ``client``'s edit of ``base`` into ``server`` (all canonical records).
+
+    Pass ``base={}`` when the client has no base: every field both sides hold
+    differently is then a conflict.
+    """
+    return _Merger(base, server, client).run()
+
+
+# ---- addressing merge units (conflict review) --------------------------------
+
+def get_path(record: Mapping[str, Any], path: str) -> Any:
+    """The value of a merge unit (``status_dates.started``, ``photos.<sha>``…)."""
+    head, _, rest = path.partition(".")
+    if not rest:
+        return record.get(head)
+    if head == "status_dates":
+        return (record.get("status_dates") or {}).get(rest)
+    if head == "photos":
+        return next((p for p in record.get("photos") or [] if p.get("sha256") == rest), None)
+    raise KeyError(path)
+
+
+def set_path(record: Mapping[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A copy of ``record`` with one merge unit set (None removes it)."""
+    out = dict(record)
+    head, _, rest = path.partition(".")
+    if not rest:
+        out[head] = value
+    elif head == "status_dates":
+        dates = dict(out.get("status_dates") or {})
+        if value is None:
+            dates.pop(rest, None)
+        else:
+            dates[rest] = value
+        out["status_dates"] = dates
+    elif head == "photos":
+        photos = [p for p in out.get("photos") or [] if p.get("sha256") != rest]
+        if value is not None:
+            existing = [p.get("sha256") for p in out.get("photos") or []]
+            position = existing.index(rest) if rest in existing else len(photos)
+            photos.insert(position, value)
+        out["photos"] = photos
+    else:
+        raise KeyError(path)
+    return out

@@ -1,0 +1,57 @@
+"""Who may see which household: SQL filters and checks by commune scope.
+
+A commune officer sees a household when its declared commune or the commune
+its GPS point was assigned to (under any boundary set) is one of theirs;
+viewers see their districts' communes; managers and admins see everything
+(``scope is None``).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import aliased
+
+from tracker.accounts.auth import Principal
+from tracker.errors import ApiError
+from tracker.extensions import db
+from tracker.households.models import HouseholdRevision, RevisionAssignment
+
+
+def revision_in_scope(revision: Any, scope: frozenset[str]) -> Any:
+    """SQL: this revision (an aliased ``HouseholdRevision``) lies in ``scope``."""
+    assignment = aliased(RevisionAssignment)
+    codes = sorted(scope)
+    return or_(
+        revision.declared_commune.in_(codes),
+        exists().where(assignment.revision_id == revision.id, assignment.commune_code.in_(codes)),
+    )
+
+
+def ever_in_scope(household_id: Any, scope: frozenset[str]) -> Any:
+    """SQL: some revision of this household lay in ``scope`` (for removals)."""
+    past = aliased(HouseholdRevision)
+    return exists(select(past.id).where(past.household_id == household_id, revision_in_scope(past, scope)))
+
+
+def revision_codes(revision_id: int, declared: str | None) -> list[str | None]:
+    codes = db.session.scalars(
+        select(RevisionAssignment.commune_code).where(RevisionAssignment.revision_id == revision_id)
+    ).all()
+    return [declared, *codes]
+
+
+def check_visible(caller: Principal, revision_id: int, declared: str | None) -> None:
+    """403 unless the caller may see this revision's household."""
+    scope = caller.commune_scope()
+    if scope is None:
+        return
+    if not any(code in scope for code in revision_codes(revision_id, declared) if code):
+        raise ApiError(403, "This household is outside your communes.")
+
+
+def mask_national_id(record: dict[str, Any], caller: Principal) -> dict[str, Any]:
+    """Viewers see only the last four digits of the national ID (personal data)."""
+    if caller.role != "viewer" or not record.get("national_id"):
+        return record
+    return {**record, "national_id": "********" + record["national_id"][-4:]}

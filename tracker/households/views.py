@@ -1,0 +1,122 @@
+"""The sync protocol over HTTP: push, pull, receipt, households and conflicts.
+
+Views parse (schemas), call a service and answer; the request commits once.
+Answers are serialised here with ``jsonify`` (records are already canonical
+JSON); the schemas passed to ``@blp.response`` document them.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, jsonify, request
+from flask_smorest import Blueprint
+
+from schemas.sync import (
+    ConflictListSchema,
+    ConflictQueryArgs,
+    HouseholdOutSchema,
+    PullArgs,
+    PullResponseSchema,
+    PushArgs,
+    PushResponseSchema,
+    ReceiptArgs,
+    ReceiptResponseSchema,
+    ResolveArgs,
+    ResolveResponseSchema,
+)
+from tracker.accounts.auth import BEARER_DOC, WRITE_ROLES, auth_required, principal
+from tracker.errors import ApiError
+from tracker.extensions import db
+from tracker.households import conflicts, pull, push, read
+from tracker.http import require_json
+
+blp = Blueprint("sync", __name__, url_prefix="/api/v1", description="Sync protocol and household records")
+
+
+def _too_many(count: int) -> None:
+    limit = current_app.config["PUSH_MAX_RECORDS"]
+    if count > limit:
+        raise ApiError(413, f"A batch holds at most {limit} records; this one has {count}.",
+                       code="too_many_records", fields={"households": [f"At most {limit} records per batch."]})
+
+
+@blp.route("/sync/push", methods=["POST"])
+@blp.doc(**BEARER_DOC)
+@auth_required(WRITE_ROLES)
+@require_json
+@blp.arguments(PushArgs)
+@blp.response(200, PushResponseSchema)
+@blp.alt_response(413, description="Body too large, or more than PUSH_MAX_RECORDS records")
+@blp.alt_response(415, description="The body is not JSON")
+def push_view(args: dict[str, Any]) -> Response:
+    """Push a batch of household records; one result per record.
+
+    Resending a batch (same ``device_id`` and ``batch_id``) returns the same
+    answer and changes nothing.
+    """
+    caller = principal()
+    if args["device_id"] != caller.device_id:
+        raise ApiError(403, "device_id is not the device this token was issued to.",
+                       fields={"device_id": ["Does not match the token's device."]})
+    _too_many(len(args["households"]))
+    answer = push.push(caller, args["batch_id"], args["households"])
+    db.session.commit()
+    return jsonify(answer)
+
+
+@blp.route("/sync/pull", methods=["GET"])
+@blp.doc(**BEARER_DOC)
+@auth_required()
+@blp.arguments(PullArgs, location="query")
+@blp.response(200, PullResponseSchema)
+def pull_view(args: dict[str, Any]) -> Response:
+    """Households, communes and plan targets in the caller's scope changed since ``cursor``."""
+    return jsonify(pull.pull(principal(), args["cursor"], args["limit"]))
+
+
+@blp.route("/sync/receipt", methods=["POST"])
+@blp.doc(**BEARER_DOC)
+@auth_required()
+@require_json
+@blp.arguments(ReceiptArgs)
+@blp.response(200, ReceiptResponseSchema)
+def receipt_view(args: dict[str, Any]) -> Response:
+    """Which records (and revisions) and photos the server holds: safe to delete on the phone."""
+    ids = [str(i) for i in args["households"]]
+    return jsonify(pull.receipt(principal(), ids, args["photos"]))
+
+
+@blp.route("/households/<uuid:household_id>", methods=["GET"])
+@blp.doc(**BEARER_DOC)
+@auth_required()
+@blp.response(200, HouseholdOutSchema)
+def household_view(household_id: Any) -> Response:
+    """One household as the server holds it: revision, commune, assignment and history."""
+    return jsonify(read.household(principal(), str(household_id)))
+
+
+@blp.route("/conflicts", methods=["GET"])
+@blp.doc(**BEARER_DOC)
+@auth_required()
+@blp.arguments(ConflictQueryArgs, location="query")
+@blp.response(200, ConflictListSchema)
+def conflicts_view(args: dict[str, Any]) -> Response:
+    """Conflicts left by merges, for review (in the caller's scope)."""
+    household_id = str(args["household_id"]) if args.get("household_id") else None
+    return jsonify(conflicts.list_conflicts(principal(), args["status"], household_id, args["limit"],
+                                            args["offset"]))
+
+
+@blp.route("/conflicts/<int:conflict_id>/resolve", methods=["POST"])
+@blp.doc(**BEARER_DOC)
+@auth_required(("manager", "admin"))
+@require_json
+@blp.arguments(ResolveArgs)
+@blp.response(200, ResolveResponseSchema)
+def resolve_view(args: dict[str, Any], conflict_id: int) -> Response:
+    """Settle a conflict (managers): keep the server's value, the client's, or a given value."""
+    body = request.get_json(silent=True) or {}
+    answer = conflicts.resolve(principal(), conflict_id, args["keep"], args.get("value"), args["note"],
+                               value_given="value" in body)
+    db.session.commit()
+    return jsonify(answer)
