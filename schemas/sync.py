@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from schemas.household import HouseholdSchema, StrictSchema
 
 SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="Not a lower-case SHA-256 hex digest.")
-CURSOR = validate.Regexp(r"^[0-9]{1,18}$", error="Not a cursor returned by this server.")
+CURSOR = validate.Regexp(r"^[0-9]{1,18}(-[0-9a-f]{8})?$", error="Not a cursor returned by this server.")
 
 
 class RecordList(fields.List):

@@ -70,8 +70,11 @@ def register_blueprints(app: Flask) -> None:
     from tracker.accounts.views import blp as auth_blp
     from tracker.households.views import blp as sync_blp
 
+    from tracker.photos.views import blp as photos_blp
+
     api.register_blueprint(auth_blp)
     api.register_blueprint(sync_blp)
+    api.register_blueprint(photos_blp)
     from tracker.plans.views import blp as plans_blp
     from tracker.progress.views import blp as progress_blp
 

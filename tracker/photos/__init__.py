@@ -1,0 +1,1 @@
+"""Photos: content-addressed, resumable uploads, checked by decoding."""
