@@ -80,6 +80,9 @@ def register_blueprints(app: Flask) -> None:
 
     api.register_blueprint(plans_blp)
     api.register_blueprint(progress_blp)
+    from tracker.exports.views import blp as exports_blp
+
+    api.register_blueprint(exports_blp)
     app.register_blueprint(web_bp)
 
 

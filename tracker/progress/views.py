@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 from typing import Any
 
 import geojson
@@ -33,10 +34,23 @@ def _etag_matches(etag: str) -> bool:
     return etag in tags or f"{etag}-gz" in tags
 
 
-def json_answer(body: bytes, *, cache_validation: bool = True) -> Response:
-    """A JSON body, gzipped when the client accepts it, with an ETag and 304s."""
-    etag = hashlib.sha256(body).hexdigest()[:32]
-    if cache_validation and _etag_matches(etag):
+def collection_body(collection: geojson.FeatureCollection, volatile: tuple[str, ...] = ()) -> tuple[bytes, str]:
+    """The collection as UTF-8 JSON, and an ETag over everything but ``volatile`` members.
+
+    A defaulted ``known_at`` ("now") is volatile: the same figures known a
+    second later are the same representation.
+    """
+    features = geojson.dumps(collection["features"], ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    meta = {k: v for k, v in collection.items() if k != "features"}
+    stable = json.dumps({k: v for k, v in meta.items() if k not in volatile}, sort_keys=True).encode("utf-8")
+    etag = hashlib.sha256(stable + b"\0" + features).hexdigest()[:32]
+    head = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return head[:-1] + b',"features":' + features + b"}", etag
+
+
+def json_answer(body: bytes, etag: str) -> Response:
+    """A GeoJSON body, gzipped when the client accepts it, with an ETag and 304s."""
+    if _etag_matches(etag):
         response = Response(status=304)
         response.headers["ETag"] = f'"{etag}"'
         return response
@@ -47,8 +61,7 @@ def json_answer(body: bytes, *, cache_validation: bool = True) -> Response:
         response.set_data(gzip.compress(body, compresslevel=6))
         response.headers["Content-Encoding"] = "gzip"
         etag = f"{etag}-gz"
-    if cache_validation:
-        response.headers["ETag"] = f'"{etag}"'
+    response.headers["ETag"] = f'"{etag}"'
     return response
 
 
@@ -76,7 +89,7 @@ def communes_map(args: dict[str, Any]) -> Response:
     """Communes with the progress figures as properties (ETag / If-None-Match aware)."""
     ctx = context_from_args(args, principal().commune_scope())
     collection = maps.communes_layer(ctx, args["zoom"])
-    return json_answer(geojson.dumps(collection, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    return json_answer(*collection_body(collection, () if "known_at" in args else ("known_at",)))
 
 
 @blp.route("/households.geojson")
@@ -99,4 +112,4 @@ def households_map(args: dict[str, Any]) -> Response:
     collection["boundary_set"] = boundary_set.name
     collection["known_at"] = known_at.isoformat()
     collection["truncated"] = len(rows) > limit
-    return json_answer(geojson.dumps(collection, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    return json_answer(*collection_body(collection, () if "known_at" in args else ("known_at",)))

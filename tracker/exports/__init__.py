@@ -1,0 +1,1 @@
+"""Files in and out: spreadsheet reading, streaming XLSX/CSV exports."""
