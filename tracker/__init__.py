@@ -95,6 +95,9 @@ def register_cli(app: Flask) -> None:
     from tracker.plans.cli import plans_cli
 
     app.cli.add_command(plans_cli)
+    from tracker.households.cli import households_cli
+
+    app.cli.add_command(households_cli)
 
 
 def register_logging(app: Flask) -> None:

@@ -126,6 +126,18 @@ def read_table(path: Path, allowed: tuple[str, ...] = ("csv", "xlsx", "jsonl")) 
     return _rows(path, cells)
 
 
+def read_header(path: Path) -> list[str]:
+    """The column names of a CSV or XLSX file (TableError when it has none)."""
+    kind = table_format(path, ("csv", "xlsx"))
+    cells = _csv_cells(path) if kind == "csv" else _xlsx_cells(path)
+    try:
+        return _header(next(cells), path)
+    except StopIteration:
+        raise TableError(f"{path.name}: the file is empty") from None
+    finally:
+        cells.close()
+
+
 def count_rows(path: Path) -> int | None:
     """About how many data rows a file holds (for a progress bar), or None."""
     kind = FORMATS.get(path.suffix.lower())
