@@ -63,7 +63,7 @@ def _tune_sqlite(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from tracker.boundaries.views import blp as boundaries_blp
     from tracker.meta.views import blp as meta_blp
-    from tracker.web.views import bp as web_bp
+    from tracker.web import init_app as register_web
 
     api.register_blueprint(meta_blp)
     api.register_blueprint(boundaries_blp)
@@ -83,7 +83,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.exports.views import blp as exports_blp
 
     api.register_blueprint(exports_blp)
-    app.register_blueprint(web_bp)
+    register_web(app)
 
 
 def register_cli(app: Flask) -> None:
