@@ -6,7 +6,9 @@ field errors as dotted paths (``location.lat``, ``funding.1.amount_vnd``).
 """
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any, Mapping, Sequence
 
 from marshmallow import ValidationError
@@ -58,13 +60,30 @@ def _raw_id(raw: Any) -> str | None:
     return value if isinstance(value, str) and len(value) <= 64 else None
 
 
+def to_json(value: Any) -> Any:
+    """A loaded record back to JSON values: what ``HouseholdSchema().dump`` gives, faster.
+
+    The schema loads only dicts, lists, strings, numbers, booleans, None,
+    dates, aware datetimes and UUIDs; each dumps as its ISO form or string.
+    """
+    if isinstance(value, dict):
+        return {key: to_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [to_json(item) for item in value]
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
 def check_record(raw: Any, index: int = 0) -> Checked:
     """Load one record; never raises for bad input."""
     try:
         loaded = _SCHEMA.load(raw)
     except ValidationError as exc:
         return Checked(index, _raw_id(raw), errors=flatten(exc.messages))
-    record = _SCHEMA.dump(loaded)
+    record = to_json(loaded)
     return Checked(index, record["id"], record, content_hash(record))
 
 

@@ -116,3 +116,92 @@ def gps_exif() -> bytes:
     gps[2] = (21.0, 19.0, 52.32)
     gps[4] = (103.0, 54.0, 37.44)
     return exif.tobytes()
+
+
+# ---- a real server on loopback ----------------------------------------------------
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """gunicorn serving the app (several worker processes) on a free loopback port."""
+
+    def __init__(self, database_url: str, instance: Path, workers: int = 4) -> None:
+        import os
+        import subprocess
+        import sys
+
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        instance.mkdir(parents=True, exist_ok=True)
+        self.log = open(instance / "gunicorn.log", "wb")  # noqa: SIM115 (closed in stop)
+        env = {**os.environ, "DATABASE_URL": database_url, "INSTANCE_DIR": str(instance),
+               "PHOTO_DIR": str(instance / "photos"), "TRACKER_ENV": "testing", "PYTHONPATH": str(REPO)}
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        self.process = subprocess.Popen(
+            [str(gunicorn), "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}", "--timeout", "60",
+             "wsgi:app"], cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 30.0) -> None:
+        import time
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited: {self.output()}")
+            try:
+                with urllib.request.urlopen(self.base + "/api/v1/health", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"gunicorn did not start: {self.output()}")
+
+    def output(self) -> str:
+        self.log.flush()
+        return Path(self.log.name).read_text("utf-8", "replace")[-4000:]
+
+    def request(self, method: str, path: str, body: bytes | None = None,
+                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+        import http.client
+
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+        finally:
+            connection.close()
+
+    def json(self, method: str, path: str, payload: Any, auth: str | None = None) -> tuple[int, Any]:
+        import json
+
+        headers = {"Content-Type": "application/json", **(bearer(auth) if auth else {})}
+        status, _, body = self.request(method, path, json.dumps(payload).encode(), headers)
+        return status, json.loads(body) if body else None
+
+    def token(self, name: str, device: str) -> str:
+        status, body = self.json("POST", "/api/v1/auth/token",
+                                 {"username": name, "password": PASSWORD, "device_id": device})
+        assert status == 201, body
+        return body["token"]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except Exception:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()

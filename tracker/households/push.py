@@ -21,7 +21,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -249,23 +249,34 @@ def _insert_ignoring_existing(rows: list[dict[str, Any]]) -> set[str]:
 
 def _write(items: list[Item], caller: Principal, batch_id: str, sets: Sets, now: Any) -> None:
     writes = [item for item in items if item.decision and item.decision.writes]
+    if not writes:
+        return
+    first_seq = sequence.allocate(len(writes))  # gaps (an insert skipped below) are harmless
+    seqs = {item.checked.id: first_seq + i for i, item in enumerate(writes)}
     new = [item for item in writes if item.stored is None]
     if new:
         inserted = _insert_ignoring_existing(
-            [{"id": item.checked.id, "revision": 0, "change_seq": 0, "created_at": now, "updated_at": now}
-             for item in new]
+            [{"id": item.checked.id, "revision": 1, "change_seq": seqs[item.checked.id], "created_at": now,
+              "updated_at": now} for item in new]
         )
         for item in new:
             if item.checked.id not in inserted:  # created meanwhile by a writer outside the push protocol
                 item.decision = Decision(REJECTED, errors={"id": ["This id was created meanwhile; push again."]})
         writes = [item for item in writes if item.decision.writes]  # type: ignore[union-attr]
+    existing = [item for item in writes if item.stored is not None]
+    if existing:
+        table = HouseholdRevision.__table__
+        db.session.execute(table.update().where(table.c.id.in_([item.stored.pk for item in existing]))  # type: ignore[union-attr]
+                           .values(superseded_at=now))
+        household = Household.__table__
+        db.session.execute(
+            household.update().where(household.c.id == bindparam("h_id")).values(
+                revision=bindparam("h_revision"), change_seq=bindparam("h_seq"), updated_at=bindparam("h_at")),
+            [{"h_id": item.checked.id, "h_revision": item.stored.revision + 1,  # type: ignore[union-attr]
+              "h_seq": seqs[item.checked.id], "h_at": now} for item in existing],
+        )
     if not writes:
         return
-    first_seq = sequence.allocate(len(writes))
-    superseded = [item.stored.pk for item in writes if item.stored is not None]
-    if superseded:
-        table = HouseholdRevision.__table__
-        db.session.execute(table.update().where(table.c.id.in_(superseded)).values(superseded_at=now))
     revision_rows = []
     for item in writes:
         decision = item.decision
@@ -289,13 +300,6 @@ def _write(items: list[Item], caller: Principal, batch_id: str, sets: Sets, now:
     ]
     if assignment_rows:
         db.session.execute(RevisionAssignment.__table__.insert(), assignment_rows)
-    household = Household.__table__
-    db.session.execute(
-        household.update().where(household.c.id == _bind("h_id")).values(
-            revision=_bind("h_revision"), change_seq=_bind("h_seq"), updated_at=_bind("h_at")),
-        [{"h_id": item.checked.id, "h_revision": item.revision, "h_seq": first_seq + i, "h_at": now}
-         for i, item in enumerate(writes)],
-    )
     conflict_rows = [
         {"household_id": item.checked.id, "revision": item.revision, "field": c.path, "base_value": c.base,
          "server_value": c.server, "client_value": c.client, "kept": c.kept, "device_id": caller.device_id,
@@ -312,12 +316,6 @@ def _write(items: list[Item], caller: Principal, batch_id: str, sets: Sets, now:
              "conflicts": [c.path for c in item.decision.conflicts]}}  # type: ignore[union-attr]
         for item in writes
     ])
-
-
-def _bind(name: str) -> Any:
-    from sqlalchemy import bindparam
-
-    return bindparam(name)
 
 
 def _audit_batch(caller: Principal, batch_id: str, results: list[dict[str, Any]], now: Any) -> None:
