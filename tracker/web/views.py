@@ -1,20 +1,170 @@
-"""The start page: what this tracker holds."""
+"""Sign-in, sign-out and the record pages (communes, households, search)."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from sqlalchemy import func, select
+from typing import Any
 
-from tracker.boundaries import service as boundaries
+import re
+
+from flask import abort, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+
+from tracker.boundaries.service import boundary_sets
 from tracker.extensions import db
-from tracker.households.models import Household
-from tracker.plans.models import Plan
+from tracker.households.models import Photo
+from tracker.households.scope import mask_national_id
+from tracker.photos import service as photos
+from tracker.web import queries
+from tracker.web.auth import current_principal, login_required, safe_next, sign_in, sign_out, too_many_attempts
+from tracker.web.blueprint import STATUS_LABELS, bp, chosen_set, page_number, scope
+from tracker.web.forms import LoginForm, LogoutForm
+from tracker.web.maps import base_map
+from tracker.web.svgmap import STATUS_CLASSES, Point, render_map
 
-bp = Blueprint("web", __name__, template_folder="templates")
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = safe_next(request.args.get("next")) or ""
+        if current_principal() is not None:
+            return redirect(form.next.data or url_for("web.index"))
+    error = ""
+    status = 200
+    if form.validate_on_submit():
+        username = form.username.data.strip()
+        if too_many_attempts(username):
+            error, status = _("Too many failed attempts. Wait a quarter of an hour and try again."), 429
+        elif sign_in(username, form.password.data) is not None:
+            db.session.commit()
+            return redirect(safe_next(form.next.data) or url_for("web.index"))
+        else:
+            db.session.commit()
+            error, status = _("Wrong user name or password."), 401
+    elif request.method == "POST":
+        status = 400
+        error = _("The form has expired. Please try again.") if "csrf_token" in form.errors else \
+            _("Enter your user name and password.")
+    return render_template("login.html", form=form, error=error), status
 
 
-@bp.route("/")
-def index() -> str:
-    sets = [(s, boundaries.unit_counts(s.id)) for s in boundaries.boundary_sets()]
-    households = db.session.scalar(select(func.count()).select_from(Household)) or 0
-    plans = list(db.session.scalars(select(Plan).order_by(Plan.name)))
-    return render_template("index.html", sets=sets, households=households, plans=plans)
+@bp.route("/logout", methods=["POST"])
+def logout() -> Any:
+    form = LogoutForm()
+    if not form.validate_on_submit():
+        abort(400)
+    sign_out()
+    return redirect(url_for("web.login"))
+
+
+@bp.route("/communes/<code>")
+@login_required()
+def commune(code: str) -> Any:
+    boundary_set = chosen_set()
+    if boundary_set is None or not queries.commune_visible(scope(), code):
+        abort(404)
+    unit = queries.unit(boundary_set, code, "commune")
+    if unit is None:
+        abort(404)
+    parent = queries.unit(boundary_set, unit.parent_code) if unit.parent_code else None
+    status = request.args.get("status", "")
+    if status not in STATUS_LABELS:
+        status = ""
+    q = request.args.get("q", "").strip()[:100]
+    flagged = request.args.get("flagged") == "1"
+    page = page_number()
+    rows, total = queries.households(boundary_set, scope(), commune=code, query=q, status=status, flagged=flagged,
+                                     limit=queries.PAGE_SIZE, offset=(page - 1) * queries.PAGE_SIZE)
+    base = base_map(boundary_set)
+    points = [Point(lon, lat, STATUS_CLASSES.get(s, "s0"))
+              for lon, lat, s, c in queries.map_points(boundary_set, scope(), 20_000) if c == code]
+    svg = render_map(base, classes={code: "here"}, selected=None, points=points, only={code},
+                     label=unit.name, element_id="communemap")
+    from tracker.web.dashboard import chosen_date, commune_figures
+
+    as_of, _note = chosen_date()
+
+    return render_template(
+        "commune.html", unit=unit, parent=parent, boundary_set=boundary_set, rows=rows, total=total, page=page,
+        pages=max((total + queries.PAGE_SIZE - 1) // queries.PAGE_SIZE, 1), q=q, status=status, flagged=flagged,
+        counts=queries.status_counts(boundary_set, code, scope()), figures=commune_figures(boundary_set, code, as_of), as_of=as_of,
+        svg=svg, sets=boundary_sets(),
+    )
+
+
+@bp.route("/households/<household_id>")
+@login_required()
+def household(household_id: str) -> Any:
+    detail = queries.household(household_id, scope())
+    if detail is None:
+        abort(404)
+    boundary_set = chosen_set()
+    svg = ""
+    if boundary_set is not None:
+        here = next((a for s, a, _ in detail.assignments if s.id == boundary_set.id), None)
+        lat, lon = detail.current.lat, detail.current.lon
+        if here is not None and here.details and here.details.get("lat") is not None:
+            lat, lon = here.details["lat"], here.details["lon"]
+        if here is not None and here.commune_code and lat is not None:
+            svg = render_map(base_map(boundary_set), classes={here.commune_code: "here"},
+                             points=[Point(lon, lat, STATUS_CLASSES.get(detail.current.status, "s0"))],
+                             only={here.commune_code}, label=detail.current.household_head, element_id="hhmap")
+    who = current_principal()
+    return render_template("household.html", d=detail, svg=svg, boundary_set=boundary_set,
+                           record=mask_national_id(detail.current.data or {}, who) if who else {})
+
+
+SHA = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _visible_photo(sha: str) -> Photo:
+    """A stored photo of a household the caller may see (``?h=`` names the household)."""
+    if not SHA.match(sha):
+        abort(404)
+    detail = queries.household(request.args.get("h", ""), scope())
+    if detail is None or not any(p["sha256"] == sha for ps in detail.photos.values() for p in ps):
+        abort(404)
+    photo = db.session.get(Photo, sha)
+    if photo is None:
+        abort(404)
+    return photo
+
+
+@bp.route("/photos/<sha>/thumbnail")
+@login_required()
+def photo_thumbnail(sha: str) -> Any:
+    _visible_photo(sha)
+    path = photos.storage().thumbnail_path(sha)
+    if not path.exists():
+        abort(404)
+    return send_file(path, mimetype="image/jpeg", max_age=3600, etag=sha)
+
+
+@bp.route("/photos/<sha>")
+@login_required()
+def photo(sha: str) -> Any:
+    found = _visible_photo(sha)
+    return send_file(photos.storage().path(sha), mimetype=found.content_type, max_age=3600, etag=sha)
+
+
+@bp.route("/search")
+@login_required()
+def search() -> Any:
+    boundary_set = chosen_set()
+    q = request.args.get("q", "").strip()[:100]
+    page = page_number()
+    rows: list[queries.HouseholdRow] = []
+    total = 0
+    communes = []
+    if q and boundary_set is not None:
+        rows, total = queries.households(boundary_set, scope(), query=q, limit=queries.PAGE_SIZE,
+                                         offset=(page - 1) * queries.PAGE_SIZE)
+        communes = queries.search_communes(boundary_set, scope(), q)
+    return render_template("search.html", q=q, rows=rows, total=total, communes=communes, page=page,
+                           pages=max((total + queries.PAGE_SIZE - 1) // queries.PAGE_SIZE, 1),
+                           boundary_set=boundary_set)
+
+
+@bp.app_context_processor
+def logout_form() -> dict[str, Any]:
+    if request.blueprint != "web" or current_principal() is None:
+        return {}
+    return {"logout_form": LogoutForm()}

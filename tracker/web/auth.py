@@ -1,0 +1,122 @@
+"""Web sessions: the same accounts, roles and scopes as the API.
+
+A signed-in browser carries the user's id in Flask's signed session cookie
+(HttpOnly, SameSite=Lax). Every request reloads the user, so a disabled
+account or a changed role takes effect at once. The caller becomes the same
+``Principal`` the API builds from a bearer token (device ``web``), so
+``commune_scope()`` decides what a page may show exactly as for the API.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import wraps
+from typing import Any, Callable, TypeVar
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, g, redirect, request, session, url_for
+from sqlalchemy import func, select
+
+from tracker.accounts.auth import ALL_ROLES, Principal
+from tracker.accounts.models import LoginAttempt, User, UserArea
+from tracker.accounts.service import check_password
+from tracker.dbtypes import utcnow
+from tracker.extensions import db
+
+F = TypeVar("F", bound=Callable[..., Any])
+WEB_DEVICE = "web"
+REVIEW_ROLES = ("manager", "admin")
+LOCKOUT_WINDOW = timedelta(minutes=15)
+
+
+def principal_for(user: User) -> Principal:
+    areas = frozenset(db.session.scalars(select(UserArea.code).where(UserArea.user_id == user.id)))
+    return Principal(user.id, user.username, user.role, WEB_DEVICE, areas)
+
+
+def current_principal() -> Principal | None:
+    """The signed-in user of this request, or None."""
+    if "web_principal" in g:
+        return g.web_principal
+    found: Principal | None = None
+    user_id = session.get("uid")
+    if isinstance(user_id, int):
+        user = db.session.get(User, user_id)
+        if user is not None and user.active and session.get("pwh") == _password_tag(user):
+            found = principal_for(user)
+        else:
+            session.pop("uid", None)
+    g.web_principal = found
+    return found
+
+
+def _password_tag(user: User) -> str:
+    """A short tag of the password hash: changing the password ends old sessions."""
+    return user.password_hash[-12:]
+
+
+def too_many_attempts(username: str) -> bool:
+    limit = int(current_app.config.get("LOGIN_RATE_LIMIT") or 0)
+    if limit <= 0:
+        return False
+    since = utcnow() - LOCKOUT_WINDOW
+    failures = db.session.scalar(
+        select(func.count()).select_from(LoginAttempt).where(
+            LoginAttempt.username == username[:100], LoginAttempt.success.is_(False),
+            LoginAttempt.attempted_at >= since,
+        )
+    ) or 0
+    return failures >= limit
+
+
+def sign_in(username: str, password: str) -> User | None:
+    """Check the password and record the attempt; the caller commits."""
+    user = check_password(username, password)
+    db.session.add(LoginAttempt(username=username[:100], remote_addr=(request.remote_addr or "")[:64],
+                                success=user is not None))
+    if user is not None:
+        session.clear()
+        session["uid"] = user.id
+        session["pwh"] = _password_tag(user)
+        session.permanent = True
+        g.pop("web_principal", None)
+    return user
+
+
+def sign_out() -> None:
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    g.pop("web_principal", None)
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site paths are followed after sign-in (no open redirect)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+def login_required(roles: tuple[str, ...] = ALL_ROLES) -> Callable[[F], F]:
+    """Send anonymous visitors to the sign-in page; refuse other roles with 403."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            who = current_principal()
+            if who is None:
+                return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+            if who.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def may_review(who: Principal | None) -> bool:
+    return who is not None and who.role in REVIEW_ROLES

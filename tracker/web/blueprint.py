@@ -1,0 +1,178 @@
+"""The pages' blueprint and what every page shares: headers, language, formatting."""
+from __future__ import annotations
+
+import gzip
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, g, render_template, request, session
+from flask_babel import get_locale, lazy_gettext as _l, refresh
+
+from tracker.boundaries.models import BoundarySet
+from tracker.boundaries.service import get_set
+from tracker.households.service import default_set
+from tracker.web import LANGUAGES, formatting
+from tracker.web.auth import current_principal, may_review
+
+bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/web")
+
+# No script runs on these pages: everything is HTML, CSS and inline SVG.
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'")
+COMPRESSIBLE = ("text/html", "text/css", "image/svg+xml", "text/csv")
+MIN_COMPRESS = 1024
+
+STATUS_LABELS = {
+    "surveyed": _l("Surveyed"),
+    "approved": _l("Approved"),
+    "started": _l("Started"),
+    "completed": _l("Completed"),
+    "handed_over": _l("Handed over"),
+    "withdrawn": _l("Withdrawn"),
+}
+SUPPORT_LABELS = {"new_build": _l("New build"), "repair": _l("Repair")}
+CATEGORY_LABELS = {"poor": _l("Poor"), "near_poor": _l("Near-poor"), "policy": _l("Policy family"),
+                   "other": _l("Other hardship")}
+FLAG_LABELS = {
+    "ambiguous": _l("Ambiguous"),
+    "outside": _l("Outside"),
+    "swapped_coordinates": _l("Swapped coordinates"),
+    "mismatch": _l("Mismatch"),
+    "conflict": _l("Conflict"),
+}
+FUNDING_LABELS = {
+    "central_budget": _l("Central budget"),
+    "local_budget": _l("Local budget"),
+    "social_fund": _l("Fund for the Poor"),
+    "enterprise": _l("Enterprise"),
+    "household": _l("Household"),
+    "other": _l("Other"),
+}
+STAGE_LABELS = {"before": _l("Before"), "during": _l("During"), "after": _l("After")}
+
+
+def chosen_set() -> BoundarySet | None:
+    """``?set=NAME`` when it names a loaded set, else the default set."""
+    name = request.args.get("set")
+    if name:
+        found = get_set(name)
+        if found is None:
+            abort(404)
+        return found
+    return default_set()
+
+
+def scope() -> frozenset[str] | None:
+    who = current_principal()
+    assert who is not None
+    return who.commune_scope()
+
+
+def page_number() -> int:
+    try:
+        return max(int(request.args.get("page", "1")), 1)
+    except ValueError:
+        return 1
+
+
+def locale_code() -> str:
+    return str(get_locale() or "vi")
+
+
+@bp.before_app_request
+def remember_language() -> None:
+    # An app context may outlive one request (tests push one for many): start clean.
+    g.pop("web_principal", None)
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    refresh()
+    asked = request.args.get("lang")
+    if asked in LANGUAGES and not request.path.startswith("/api/") and session.get("lang") != asked:
+        session["lang"] = asked
+
+
+@bp.app_context_processor
+def page_helpers() -> dict[str, Any]:
+    if request.blueprint != "web":
+        return {}
+    loc = locale_code()
+    who = current_principal()
+    return {
+        "me": who,
+        "can_review": may_review(who),
+        "lang": loc,
+        "num": lambda v, digits=0: formatting.number(v, loc, digits),
+        "vnd": lambda v: formatting.vnd(v, loc),
+        "pct": lambda v: formatting.percent(v, loc),
+        "day": formatting.day,
+        "moment": formatting.moment,
+        "status_label": lambda s: STATUS_LABELS.get(s, s),
+        "support_label": lambda s: SUPPORT_LABELS.get(s, s),
+        "category_label": lambda s: CATEGORY_LABELS.get(s, s),
+        "flag_label": lambda s: FLAG_LABELS.get(s, s),
+        "funding_label": lambda s: FUNDING_LABELS.get(s, s),
+        "stage_label": lambda s: STAGE_LABELS.get(s, s),
+        "lang_url": _lang_url,
+    }
+
+
+def _lang_url(code: str) -> str:
+    args = request.args.to_dict()
+    args["lang"] = code
+    from urllib.parse import urlencode
+
+    return f"{request.path}?{urlencode(args)}"
+
+
+@bp.after_request
+def protect(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if request.endpoint == "web.static":
+        response.cache_control.public = True
+        response.cache_control.max_age = 3600
+    elif response.mimetype == "text/html":
+        headers["Cache-Control"] = "private, no-store"
+        response.vary.add("Cookie")
+    return _compress(response)
+
+
+def _compress(response: Response) -> Response:
+    """gzip text answers for browsers that accept it (3G phones)."""
+    if request.endpoint == "web.static" and response.status_code == 200 and response.mimetype in COMPRESSIBLE:
+        response.direct_passthrough = False  # a small stylesheet: read it and compress it
+    if (response.direct_passthrough or response.status_code < 200 or response.status_code == 204
+            or "Content-Encoding" in response.headers or response.mimetype not in COMPRESSIBLE
+            or "gzip" not in request.headers.get("Accept-Encoding", "").lower()):
+        return response
+    body = response.get_data()
+    if len(body) < MIN_COMPRESS:
+        return response
+    response.set_data(gzip.compress(body, compresslevel=6))
+    response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    if response.headers.get("ETag"):
+        response.headers["ETag"] = response.headers["ETag"].rstrip('"') + '-gz"'
+    return response
+
+
+def render_error(status: int, message: str) -> tuple[str, int]:
+    return render_template("error.html", status=status, message=message), status
+
+
+@bp.errorhandler(403)
+def forbidden(_error: Any) -> Any:
+    return render_error(403, str(_l("You may not open this page.")))
+
+
+@bp.errorhandler(404)
+def not_found(_error: Any) -> Any:
+    return render_error(404, str(_l("There is nothing here, or it is outside your area.")))
+
+
+@bp.errorhandler(400)
+def bad_request(_error: Any) -> Any:
+    return render_error(400, str(_l("The request was not understood.")))

@@ -1,0 +1,163 @@
+"""The review queue for managers: flagged commune assignments and sync conflicts."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import abort, flash, get_flashed_messages, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, select
+
+from tracker.boundaries.models import AdminUnit, BoundarySet
+from tracker.errors import ApiError
+from tracker.extensions import db
+from tracker.households.models import Conflict, HouseholdRevision, RevisionAssignment
+from tracker.web import queries
+from tracker.web.auth import REVIEW_ROLES, current_principal, login_required
+from tracker.web.blueprint import bp, chosen_set, page_number, scope
+from tracker.web.forms import ConfirmAssignmentForm, MoveAssignmentForm, ResolveConflictForm
+
+PAGE = 30
+
+
+@dataclass
+class FlaggedItem:
+    revision: HouseholdRevision
+    assignment: RevisionAssignment
+    commune_name: str
+    candidates: list[tuple[str, str]]
+
+
+def flagged(boundary_set: BoundarySet, area: queries.Scope, offset: int, limit: int) -> tuple[list[FlaggedItem], int]:
+    """Current revisions whose assignment under the set waits for review."""
+    names = queries.unit_names(boundary_set, "commune")
+    base = (
+        select(HouseholdRevision, RevisionAssignment)
+        .join(RevisionAssignment, and_(RevisionAssignment.revision_id == HouseholdRevision.id,
+                                       RevisionAssignment.boundary_set_id == boundary_set.id))
+        .where(HouseholdRevision.superseded_at.is_(None), RevisionAssignment.needs_review.is_(True),
+               queries.in_scope(area))
+    )
+    total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    items = []
+    for revision, assignment in db.session.execute(
+        base.order_by(HouseholdRevision.received_at, HouseholdRevision.id).limit(limit).offset(offset)
+    ):
+        details = assignment.details or {}
+        codes = list(dict.fromkeys([c for c in (details.get("candidates") or []) if c]
+                                   + [c for c in (details.get("nearest"), revision.declared_commune) if c]))
+        items.append(FlaggedItem(revision, assignment, names.get(assignment.commune_code or "", ""),
+                                 [(c, names.get(c, "")) for c in codes if c in names]))
+    return items, total
+
+
+def open_conflicts(area: queries.Scope, offset: int, limit: int) -> tuple[list[tuple[Conflict, HouseholdRevision]], int]:
+    base = (
+        select(Conflict, HouseholdRevision)
+        .join(HouseholdRevision, and_(HouseholdRevision.household_id == Conflict.household_id,
+                                      HouseholdRevision.superseded_at.is_(None)))
+        .where(Conflict.resolved_at.is_(None), queries.in_scope(area))
+    )
+    total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    rows = db.session.execute(base.order_by(Conflict.created_at, Conflict.id).limit(limit).offset(offset)).all()
+    return [(c, r) for c, r in rows], total
+
+
+@bp.route("/review")
+@login_required(REVIEW_ROLES)
+def review_queue() -> Any:
+    boundary_set = chosen_set()
+    if boundary_set is None:
+        abort(404)
+    page = page_number()
+    area = scope()
+    items, total = flagged(boundary_set, area, (page - 1) * PAGE, PAGE)
+    conflicts, conflict_total = open_conflicts(area, 0, 100)
+    return render_template(
+        "review.html", boundary_set=boundary_set, items=items, total=total, conflicts=conflicts,
+        conflict_total=conflict_total, page=page, pages=max((total + PAGE - 1) // PAGE, 1),
+        confirm_form=ConfirmAssignmentForm(), move_form=MoveAssignmentForm(), conflict_form=ResolveConflictForm(),
+        messages=get_flashed_messages(with_categories=True),
+    )
+
+
+def _back() -> Any:
+    return redirect(url_for("web.review_queue", set=request.args.get("set") or None))
+
+
+def _assignment_or_404(revision_id: int, set_id: int) -> tuple[RevisionAssignment, HouseholdRevision]:
+    row = db.session.execute(
+        select(RevisionAssignment, HouseholdRevision)
+        .join(HouseholdRevision, HouseholdRevision.id == RevisionAssignment.revision_id)
+        .where(RevisionAssignment.revision_id == revision_id, RevisionAssignment.boundary_set_id == set_id,
+               queries.in_scope(scope()))
+    ).first()
+    if row is None:
+        abort(404)
+    return row[0], row[1]
+
+
+@bp.route("/review/assignments/<int:revision_id>/<int:set_id>/confirm", methods=["POST"])
+@login_required(REVIEW_ROLES)
+def confirm_assignment(revision_id: int, set_id: int) -> Any:
+    form = ConfirmAssignmentForm()
+    if not form.validate_on_submit():
+        abort(400)
+    assignment, revision = _assignment_or_404(revision_id, set_id)
+    who = current_principal()
+    assert who is not None
+    from tracker.web import decisions
+
+    decisions.confirm_assignment(assignment, revision, who, form.note.data or "")
+    db.session.commit()
+    flash(_("Assignment of %(name)s confirmed.", name=revision.household_head), "ok")
+    return _back()
+
+
+@bp.route("/review/assignments/<int:revision_id>/<int:set_id>/move", methods=["POST"])
+@login_required(REVIEW_ROLES)
+def move_assignment(revision_id: int, set_id: int) -> Any:
+    form = MoveAssignmentForm()
+    if not form.validate_on_submit():
+        abort(400)
+    assignment, revision = _assignment_or_404(revision_id, set_id)
+    target = db.session.scalar(select(AdminUnit).where(
+        AdminUnit.boundary_set_id == set_id, AdminUnit.level == "commune", AdminUnit.code == form.commune.data))
+    if target is None or not queries.commune_visible(scope(), target.code):
+        flash(_("There is no commune %(code)s in this boundary set.", code=form.commune.data), "error")
+        return _back()
+    who = current_principal()
+    assert who is not None
+    from tracker.web import decisions
+
+    decisions.move_assignment(assignment, revision, target.code, who, form.note.data or "")
+    db.session.commit()
+    flash(_("%(name)s moved to %(commune)s.", name=revision.household_head, commune=target.name), "ok")
+    return _back()
+
+
+@bp.route("/review/conflicts/<int:conflict_id>", methods=["POST"])
+@login_required(REVIEW_ROLES)
+def resolve_conflict(conflict_id: int) -> Any:
+    form = ResolveConflictForm()
+    if not form.validate_on_submit():
+        abort(400)
+    conflict = db.session.get(Conflict, conflict_id)
+    if conflict is None or queries.household(conflict.household_id, scope()) is None:
+        abort(404)
+    if conflict.resolved_at is not None:
+        flash(_("This conflict was already resolved."), "error")
+        return _back()
+    who = current_principal()
+    assert who is not None
+    from tracker.web import decisions
+
+    try:
+        decisions.resolve_conflict(conflict, form.choice.data, who, form.note.data or "")
+    except ApiError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _back()
+    db.session.commit()
+    flash(_("Conflict on %(field)s resolved.", field=conflict.field), "ok")
+    return _back()
