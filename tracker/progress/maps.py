@@ -21,7 +21,7 @@ from sqlalchemy import select
 from tracker.boundaries.models import AdminUnit, BoundarySet
 from tracker.extensions import db
 from tracker.households.models import HouseholdRevision, RevisionAssignment
-from tracker.progress.service import ReportContext, Tally, build_row, known_filter, progress_report
+from tracker.progress.service import ReportContext, build_row, empty_tally, known_filter, progress_report
 
 TILE_PIXELS = 256
 CACHE_SIZE = 24
@@ -109,7 +109,7 @@ def communes_layer(ctx: ReportContext, zoom: int) -> geojson.FeatureCollection:
             continue
         if code not in rows:
             name, parent = units.get(code, (None, None))
-            rows[code] = build_row(code, name, "commune", parent, Tally(), ctx)
+            rows[code] = build_row(code, name, "commune", parent, empty_tally(), ctx)
         row = rows[code]
         features.append(geojson.Feature(id=code, geometry=outline, properties=_jsonable(row)))
     collection = geojson.FeatureCollection(features)

@@ -25,16 +25,14 @@ Definitions (also in the README):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_DOWN, Decimal
+from typing import NamedTuple
 
 WINDOW_DAYS = 14
 PACE_DECIMALS = 2
 
 
-@dataclass(frozen=True)
-class Pace:
+class Pace(NamedTuple):
     percent_complete: float | None
     remaining: int
     days_left: int | None
@@ -48,8 +46,8 @@ def percent(done: int, planned: int) -> float | None:
     """``done`` as a percentage of ``planned``, truncated to two decimals."""
     if planned <= 0:
         return None
-    value = (Decimal(done) * 100 / Decimal(planned)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
-    return float(value)
+    hundredths = (max(done, 0) * 10_000) // planned  # exact integer truncation
+    return hundredths / 100
 
 
 def window_start(as_of: date, window_days: int = WINDOW_DAYS) -> date:

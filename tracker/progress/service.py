@@ -20,11 +20,14 @@ Counting rules (all by the field dates of each household, up to ``as_of``):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from dataclasses import dataclass
+from threading import Lock
 from datetime import date, datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import and_, case, func, or_, select
 
 from tracker.boundaries.models import AdminUnit, BoundarySet
@@ -40,6 +43,7 @@ from tracker.progress.pace import WINDOW_DAYS, pace, window_start
 HR = HouseholdRevision
 RA = RevisionAssignment
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+_CACHE_LOCK = Lock()
 TYPES = ("new_build", "repair")
 COUNTS = ("households", "started", "completed", "handed_over", "in_window", "withdrawn", "needs_review")
 
@@ -55,9 +59,10 @@ class ReportContext:
     known_at: datetime
     scope: frozenset[str] | None = None
 
-    @property
-    def deadline(self) -> date | None:
-        return self.revision.deadline if self.revision else None
+    deadline: date | None = None
+
+    def __post_init__(self) -> None:
+        self.deadline = self.revision.deadline if self.revision else None
 
     def plan_ref(self) -> dict[str, Any] | None:
         if self.plan is None:
@@ -71,27 +76,26 @@ class ReportContext:
         }
 
 
-@dataclass
-class Tally:
-    """Sums for one unit: per support type counts, funding, plan."""
+# A unit's sums are one flat list of ints (fast to add up for thousands of
+# communes): per support type (new_build, repair) the plan and each count,
+# then the plan budget, the funding per source, and communes at risk.
+SLOTS = ("planned",) + COUNTS
+SLOT = {name: 2 * i for i, name in enumerate(SLOTS)}
+BUDGET = 2 * len(SLOTS)
+FUNDS = BUDGET + 1
+AT_RISK = FUNDS + len(FUNDING_SOURCES)
+WIDTH = AT_RISK + 1
+Tally = list[int]
 
-    planned: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TYPES, 0))
-    counts: dict[str, dict[str, int]] = field(default_factory=lambda: {c: dict.fromkeys(TYPES, 0) for c in COUNTS})
-    budget: int = 0
-    funds: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FUNDING_SOURCES, 0))
-    communes_at_risk: int = 0
 
-    def add(self, other: Tally) -> None:
-        for kind in TYPES:
-            self.planned[kind] += other.planned[kind]
-            for name in COUNTS:
-                self.counts[name][kind] += other.counts[name][kind]
-        self.budget += other.budget
-        for source in FUNDING_SOURCES:
-            self.funds[source] += other.funds[source]
+def empty_tally() -> Tally:
+    return [0] * WIDTH
 
-    def total(self, name: str) -> int:
-        return sum(self.counts[name].values())
+
+def add_into(target: Tally, other: Tally) -> None:
+    for i, value in enumerate(other):
+        if value:
+            target[i] += value
 
 
 def today_vn() -> date:
@@ -159,60 +163,127 @@ def _reached(column: Any, as_of: date) -> Any:
     return and_(column.is_not(None), column <= as_of)
 
 
-def state_expressions(as_of: date) -> dict[str, Any]:
-    """Boolean SQL expressions for a household's state on ``as_of``."""
+def household_states(ctx: ReportContext) -> Any:
+    """One row per household known at ``known_at``: its commune and its state on ``as_of``.
+
+    Each date expression is computed once here; the outer query only sums.
+    """
+    as_of = ctx.as_of
     entered_on = func.coalesce(HR.surveyed_on, HR.approved_on, HR.started_on, HR.completed_on, HR.handed_over_on)
-    supported_on = func.coalesce(HR.completed_on, HR.handed_over_on)
     withdrawn = _reached(HR.withdrawn_on, as_of)
     alive = and_(or_(entered_on.is_(None), entered_on <= as_of), ~withdrawn)
-    return {
-        "alive": alive,
-        "withdrawn": withdrawn,
-        "started": and_(alive, _reached(func.coalesce(HR.started_on, supported_on), as_of)),
-        "completed": and_(alive, _reached(supported_on, as_of)),
-        "handed_over": and_(alive, _reached(HR.handed_over_on, as_of)),
-        "in_window": and_(alive, supported_on >= window_start(as_of, WINDOW_DAYS), supported_on <= as_of),
-        "needs_review": and_(alive, RA.needs_review.is_(True)),
-    }
-
-
-def _count(condition: Any) -> Any:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-def commune_sums_query(ctx: ReportContext) -> Any:
-    """``commune_code, support_type, households, …, fund_*`` per commune and type."""
-    state = state_expressions(ctx.as_of)
-    columns = [
-        RA.commune_code.label("commune_code"),
-        HR.support_type.label("support_type"),
-        _count(state["alive"]).label("households"),
-        *(_count(state[name]).label(name) for name in COUNTS if name != "households"),
-        *(func.coalesce(func.sum(case((state["alive"], getattr(HR, f"fund_{s}")), else_=0)), 0).label(s)
-          for s in FUNDING_SOURCES),
-    ]
     query = (
-        select(*columns)
-        .select_from(HR)
-        .join(RA, and_(RA.revision_id == HR.id, RA.boundary_set_id == ctx.boundary_set.id))
-        .where(known_filter(ctx.known_at))
-        .group_by(RA.commune_code, HR.support_type)
+        select(
+            RA.commune_code.label("commune_code"),
+            HR.support_type.label("support_type"),
+            case((alive, 1), else_=0).label("alive"),
+            case((withdrawn, 1), else_=0).label("withdrawn"),
+            func.coalesce(HR.started_on, HR.completed_on, HR.handed_over_on).label("started_on"),
+            func.coalesce(HR.completed_on, HR.handed_over_on).label("supported_on"),
+            HR.handed_over_on.label("handed_over_on"),
+            case((RA.needs_review.is_(True), 1), else_=0).label("needs_review"),
+            *(getattr(HR, f"fund_{s}").label(f"fund_{s}") for s in FUNDING_SOURCES),
+        )
+        .select_from(RA)
+        .join(HR, RA.revision_id == HR.id)
+        .where(RA.boundary_set_id == ctx.boundary_set.id, known_filter(ctx.known_at))
     )
     if ctx.scope is not None:
         query = query.where(RA.commune_code.in_(sorted(ctx.scope)))
-    return query
+    return query.subquery("states")
+
+
+def _count(condition: Any) -> Any:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def commune_sums_query(ctx: ReportContext) -> Any:
+    """Per commune, support type and alive (0/1): the counts of COUNTS and the funding sums.
+
+    Rows with ``alive = 0`` (withdrawn by ``as_of``, or not yet in the
+    programme) only contribute their ``withdrawn`` count.
+    """
+    states = household_states(ctx)
+    as_of, first_day = ctx.as_of, window_start(ctx.as_of, WINDOW_DAYS)
+    c = states.c
+    return (
+        select(
+            c.commune_code, c.support_type, c.alive,
+            func.count().label("households"),
+            _count(c.started_on <= as_of).label("started"),
+            _count(c.supported_on <= as_of).label("completed"),
+            _count(c.handed_over_on <= as_of).label("handed_over"),
+            _count(and_(c.supported_on >= first_day, c.supported_on <= as_of)).label("in_window"),
+            func.sum(c.withdrawn).label("withdrawn"),
+            func.sum(c.needs_review).label("needs_review"),
+            *(func.sum(getattr(c, f"fund_{s}")).label(s) for s in FUNDING_SOURCES),
+        )
+        .group_by(c.commune_code, c.support_type, c.alive)
+    )
+
+
+CACHE_SECONDS = 60.0
+CACHE_ENTRIES = 32
+
+
+def _fingerprint() -> tuple[Any, ...]:
+    """Cheap signature of the stored revisions: any insert or delete changes it."""
+    count, last_id, last_received = db.session.execute(
+        select(func.count(HR.id), func.max(HR.id), func.max(HR.received_at))
+    ).one()
+    return count, last_id, last_received
+
+
+def cached_commune_tallies(ctx: ReportContext) -> tuple[dict[str | None, Tally], dict[str, int]]:
+    """:func:`commune_tallies`, remembered per app while the revisions stay the same.
+
+    Reports, the map and the exports ask for the same figures again and
+    again; the GROUP BY runs again only when a revision was added or removed,
+    the boundary set or plan revision differs, or the entry is older than
+    ``CACHE_SECONDS``. A ``known_at`` at or after the latest receipt shares
+    the entry of "now" (the figures are the same).
+    """
+    count, last_id, last_received = _fingerprint()
+    now = utcnow()
+    if last_received is not None and last_received > now:
+        return commune_tallies(ctx)  # revisions dated in the future: "now" moves, do not remember
+    latest = last_received is None or ctx.known_at >= last_received
+    key = (ctx.boundary_set.id, ctx.boundary_set.version, ctx.boundary_set.checksum,
+           ctx.revision.id if ctx.revision else None, ctx.as_of,
+           "latest" if latest else ctx.known_at.isoformat(), ctx.scope)
+    signature = (count, last_id, last_received)
+    cache: OrderedDict[Any, Any] = current_app.extensions.setdefault("progress_tallies", OrderedDict())
+    with _CACHE_LOCK:
+        entry = cache.get(key)
+        if entry is not None and entry[0] == signature and (now - entry[1]).total_seconds() < CACHE_SECONDS:
+            cache.move_to_end(key)
+            return entry[2]
+    result = commune_tallies(ctx)
+    with _CACHE_LOCK:
+        cache[key] = (signature, now, result)
+        while len(cache) > CACHE_ENTRIES:
+            cache.popitem(last=False)
+    return result
 
 
 def commune_tallies(ctx: ReportContext) -> tuple[dict[str | None, Tally], dict[str, int]]:
     """Per commune code (None: unassigned) the sums of households and plan."""
     tallies: dict[str | None, Tally] = {}
-    for row in db.session.execute(commune_sums_query(ctx)).mappings():
-        tally = tallies.setdefault(row["commune_code"], Tally())
-        kind = row["support_type"] if row["support_type"] in TYPES else "new_build"
-        for name in COUNTS:
-            tally.counts[name][kind] += int(row[name])
-        for source in FUNDING_SOURCES:
-            tally.funds[source] += int(row[source])
+    offsets = [SLOT[name] for name in COUNTS]
+    withdrawn = SLOT["withdrawn"]
+    for row in db.session.execute(commune_sums_query(ctx)):
+        code, kind, alive = row[0], 1 if row[1] == "repair" else 0, row[2]
+        tally = tallies.get(code)
+        if tally is None:
+            tally = tallies[code] = empty_tally()
+        values = row[3:3 + len(COUNTS)]
+        if not alive:
+            tally[withdrawn + kind] += int(values[COUNTS.index("withdrawn")] or 0)
+            continue
+        for offset, value in zip(offsets, values):
+            tally[offset + kind] += int(value or 0)
+        for i, value in enumerate(row[3 + len(COUNTS):]):
+            tally[FUNDS + i] += int(value or 0)
     if ctx.revision is not None:
         query = select(PlanTarget.commune_code, PlanTarget.new_build, PlanTarget.repair, PlanTarget.budget_vnd).where(
             PlanTarget.revision_id == ctx.revision.id
@@ -220,15 +291,16 @@ def commune_tallies(ctx: ReportContext) -> tuple[dict[str | None, Tally], dict[s
         if ctx.scope is not None:
             query = query.where(PlanTarget.commune_code.in_(sorted(ctx.scope)))
         for code, new_build, repair, budget in db.session.execute(query):
-            tally = tallies.setdefault(code, Tally())
-            tally.planned["new_build"] += new_build
-            tally.planned["repair"] += repair
-            tally.budget += budget
-    unassigned = tallies.pop(None, None)
-    summary = {"households": 0, "completed": 0, "needs_review": 0}
-    if unassigned is not None:
-        summary = {name: unassigned.total(name) for name in summary}
-    return tallies, summary  # type: ignore[return-value]
+            tally = tallies.get(code)
+            if tally is None:
+                tally = tallies[code] = empty_tally()
+            tally[0] += new_build
+            tally[1] += repair
+            tally[BUDGET] += budget
+    unassigned = tallies.pop(None, None) or empty_tally()
+    summary = {name: unassigned[SLOT[name]] + unassigned[SLOT[name] + 1]
+               for name in ("households", "completed", "needs_review")}
+    return tallies, summary
 
 
 @dataclass(frozen=True)
@@ -240,7 +312,11 @@ class Unit:
 
 
 def set_units(boundary_set: BoundarySet) -> dict[str, Unit]:
-    """Every unit of the set by code (communes, districts, provinces), no geometry."""
+    """Every unit of the set by code (communes, districts, provinces), no geometry; cached per set version."""
+    key = (boundary_set.id, boundary_set.version, boundary_set.checksum)
+    cache = current_app.extensions.setdefault("progress_units", {})
+    if key in cache:
+        return cache[key]
     rows = db.session.execute(
         select(AdminUnit.code, AdminUnit.name, AdminUnit.level, AdminUnit.parent_code)
         .where(AdminUnit.boundary_set_id == boundary_set.id)
@@ -249,35 +325,38 @@ def set_units(boundary_set: BoundarySet) -> dict[str, Unit]:
     for code, name, level, parent in rows:
         if level == "commune" or code not in units:
             units[code] = Unit(code, name, level, parent)
+    with _CACHE_LOCK:
+        cache.clear()  # one set version at a time is plenty
+        cache[key] = units
     return units
 
 
 # --- rows ------------------------------------------------------------------
 
 
-def _counts(values: dict[str, int]) -> dict[str, int]:
-    return {"new_build": values["new_build"], "repair": values["repair"], "total": values["new_build"] + values["repair"]}
+_S, _C, _H, _W, _X, _N, _R = (SLOT[n] for n in ("started", "completed", "handed_over", "in_window", "withdrawn",
+                                                  "households", "needs_review"))
 
 
 def build_row(code: str, name: str | None, level: str, parent: str | None, tally: Tally, ctx: ReportContext) -> dict[str, Any]:
     """One row of the report, with exactly the contract's field names."""
-    planned = tally.planned["new_build"] + tally.planned["repair"]
-    figures = pace(planned, tally.total("completed"), tally.total("in_window"), ctx.as_of, ctx.deadline)
-    recorded = sum(tally.funds.values())
+    t = tally
+    figures = pace(t[0] + t[1], t[_C] + t[_C + 1], t[_W] + t[_W + 1], ctx.as_of, ctx.deadline)
+    funds = dict(zip(FUNDING_SOURCES, t[FUNDS:AT_RISK]))
     row = {
         "code": code,
         "name": name,
         "level": level,
         "parent_code": parent,
-        "planned": _counts(tally.planned),
-        "started": _counts(tally.counts["started"]),
-        "completed": _counts(tally.counts["completed"]),
-        "handed_over": _counts(tally.counts["handed_over"]),
-        "withdrawn": tally.total("withdrawn"),
-        "households": tally.total("households"),
-        "needs_review": tally.total("needs_review"),
+        "planned": {"new_build": t[0], "repair": t[1], "total": t[0] + t[1]},
+        "started": {"new_build": t[_S], "repair": t[_S + 1], "total": t[_S] + t[_S + 1]},
+        "completed": {"new_build": t[_C], "repair": t[_C + 1], "total": t[_C] + t[_C + 1]},
+        "handed_over": {"new_build": t[_H], "repair": t[_H + 1], "total": t[_H] + t[_H + 1]},
+        "withdrawn": t[_X] + t[_X + 1],
+        "households": t[_N] + t[_N + 1],
+        "needs_review": t[_R] + t[_R + 1],
         "percent_complete": figures.percent_complete,
-        "funding": {"planned": tally.budget, "recorded": recorded, "by_source": dict(tally.funds)},
+        "funding": {"planned": t[BUDGET], "recorded": sum(t[FUNDS:AT_RISK]), "by_source": funds},
         "deadline": ctx.deadline,
         "days_left": figures.days_left,
         "remaining": figures.remaining,
@@ -287,7 +366,7 @@ def build_row(code: str, name: str | None, level: str, parent: str | None, tally
         "at_risk": figures.at_risk,
     }
     if level != "commune":
-        row["communes_at_risk"] = tally.communes_at_risk
+        row["communes_at_risk"] = tally[AT_RISK]
     return row
 
 
@@ -329,24 +408,29 @@ def progress_report(ctx: ReportContext, level: str = "commune") -> Report:
     if level == "district" and not any(u.level == "district" for u in units.values()):
         raise ApiError(422, f"Boundary set {ctx.boundary_set.name!r} has no districts.",
                        fields={"level": [f"Boundary set {ctx.boundary_set.name!r} has no districts."]})
-    tallies, unassigned = commune_tallies(ctx)
+    cached, unassigned = cached_commune_tallies(ctx)
+    tallies = {code: list(tally) for code, tally in cached.items()}  # the cached sums stay untouched
     commune_rows: list[dict[str, Any]] = []
     groups: dict[str, Tally] = {}
-    totals = Tally()
+    totals = empty_tally()
+    parents: dict[str | None, tuple[str | None, str | None]] = {}
     for code in sorted(tallies):
         tally = tallies[code]
         unit = units.get(code) or Unit(code, "", "commune", None)
-        district, province = _parents(unit, units)
         row = build_row(code, unit.name or None, "commune", unit.parent_code, tally, ctx)
-        tally.communes_at_risk = int(row["at_risk"])
+        tally[AT_RISK] = int(row["at_risk"])
         commune_rows.append(row)
-        totals.add(tally)
-        totals.communes_at_risk += tally.communes_at_risk
-        key = district if level == "district" else province if level == "province" else None
-        if key is not None:
-            group = groups.setdefault(key, Tally())
-            group.add(tally)
-            group.communes_at_risk += tally.communes_at_risk
+        add_into(totals, tally)
+        if level != "commune":
+            if unit.parent_code not in parents:
+                parents[unit.parent_code] = _parents(unit, units)
+            district, province = parents[unit.parent_code]
+            key = district if level == "district" else province
+            if key is not None:
+                group = groups.get(key)
+                if group is None:
+                    group = groups[key] = empty_tally()
+                add_into(group, tally)
     if level == "commune":
         rows = commune_rows
     else:
@@ -355,7 +439,5 @@ def progress_report(ctx: ReportContext, level: str = "commune") -> Report:
             unit = units.get(code) or Unit(code, "", level, None)
             rows.append(build_row(code, unit.name or None, level, unit.parent_code, groups[code], ctx))
     total_row = build_row("total", None, "total", None, totals, ctx) if tallies else None
-    if total_row is not None:
-        total_row["communes_at_risk"] = totals.communes_at_risk
     return Report(ctx, level, rows, total_row, unassigned)
 

@@ -1,0 +1,396 @@
+"""Benchmark: progress roll-up, completion map and XLSX export at national scale.
+
+    .venv/bin/python bench/progress.py [--households 334000] [--db PATH] [--postgres URL]
+
+Generates households (default 334,000, the 2025 national campaign) spread
+over the national commune file (``vietnam-communes-2024.geojson`` from
+``BOUNDARIES_DIR``), with a plan for every commune, into a SQLite database
+(and optionally a PostgreSQL one), then measures:
+
+* the commune-level roll-up (service call and full HTTP answer), median of
+  several runs, against a baseline in the same run: a bare
+  ``SELECT count(*)`` over the same rows, and a naive roll-up that loops over
+  every household in Python;
+* the commune map layer: latency and gzipped payload at a national (6) and a
+  provincial (8) zoom;
+* the XLSX exports (households: every row; progress: every commune), each in
+  a fresh subprocess whose peak RSS is read with ``resource``, against the
+  peak RSS of a subprocess that only starts the app.
+
+Targets: roll-up < 200 ms, map < 1.5 MB gzipped, export peak RSS < 300 MB.
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TARGET_ROLLUP_MS = 200.0
+TARGET_MAP_GZ_BYTES = 1.5 * 1024 * 1024
+TARGET_EXPORT_RSS_MB = 300.0
+SET_NAME = "vn2024"
+PLAN_NAME = "Toàn quốc 2025"
+AS_OF = date(2025, 4, 16)
+DEADLINE = date(2025, 8, 31)
+VN = timezone(timedelta(hours=7))
+SOURCES = ("central_budget", "local_budget", "social_fund", "enterprise", "household", "other")
+
+
+def _app(url: str, instance: Path) -> Any:
+    from tracker import create_app
+
+    return create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": str(instance), "ENV_NAME": "testing",
+                       "DEFAULT_BOUNDARY_SET": SET_NAME})
+
+
+def median_ms(fn: Callable[[], Any], runs: int) -> tuple[float, list[float]]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times), times
+
+
+# --- data ---------------------------------------------------------------------
+
+
+def _points_in(geom: Any, n: int, rng: Any) -> list[tuple[float, float]]:
+    import numpy as np
+    import shapely
+
+    minx, miny, maxx, maxy = geom.bounds
+    shapely.prepare(geom)
+    found: list[tuple[float, float]] = []
+    for _ in range(50):
+        xs = rng.uniform(minx, maxx, n * 3)
+        ys = rng.uniform(miny, maxy, n * 3)
+        inside = shapely.contains_xy(geom, xs, ys)
+        found += list(zip(xs[inside].tolist(), ys[inside].tolist()))
+        if len(found) >= n:
+            return found[:n]
+    point = geom.representative_point()
+    return found + [(point.x, point.y)] * (n - len(found))
+
+
+def _record(rng: Any, code: str, lon: float, lat: float) -> dict[str, Any]:
+    """A canonical household record (the shape ``canonical()`` gives)."""
+    roll = rng.random()
+    status = ("handed_over" if roll < 0.2 else "completed" if roll < 0.78 else "started" if roll < 0.9
+              else "approved" if roll < 0.97 else "withdrawn")
+    support = "new_build" if rng.random() < 0.87 else "repair"
+    approved = date(2025, 1, 2) + timedelta(days=int(rng.integers(0, 40)))
+    started = approved + timedelta(days=int(rng.integers(5, 40)))
+    completed = started + timedelta(days=int(rng.integers(20, 70)))
+    completed = min(completed, date(2025, 6, 30))
+    dates: dict[str, str] = {"approved": approved.isoformat()}
+    if status in ("started", "completed", "handed_over"):
+        dates["started"] = started.isoformat()
+    if status in ("completed", "handed_over"):
+        dates["completed"] = completed.isoformat()
+    if status == "handed_over":
+        dates["handed_over"] = (completed + timedelta(days=int(rng.integers(1, 15)))).isoformat()
+    if status == "withdrawn":
+        dates["withdrawn"] = (approved + timedelta(days=10)).isoformat()
+    base = 60_000_000 if support == "new_build" else 30_000_000
+    funding = [{"source": "central_budget", "amount_vnd": base}]
+    if rng.random() < 0.5:
+        funding.append({"source": "social_fund", "amount_vnd": int(rng.integers(1, 20)) * 1_000_000})
+    last = max(date.fromisoformat(d) for d in dates.values())
+    captured = datetime(last.year, last.month, last.day, 15, tzinfo=VN).isoformat()
+    return {
+        "id": str(uuid.UUID(int=int(rng.integers(0, 2**63)) << 64 | int(rng.integers(0, 2**63)), version=4)),
+        "base_revision": None,
+        "household_head": "Lò Văn Việt",
+        "ethnicity": "Thái",
+        "category": "poor",
+        "members": int(rng.integers(1, 9)),
+        "national_id": f"{int(rng.integers(0, 10**12)):012d}",
+        "village": "Bản Lan Quynh",
+        "declared_commune": code,
+        "support_type": support,
+        "status": status,
+        "status_dates": dates,
+        "funding": funding,
+        "location": {"lat": round(lat, 6), "lon": round(lon, 6), "accuracy_m": 8.0, "captured_at": captured},
+        "photos": [],
+        "captured_at": captured,
+        "note": "",
+    }
+
+
+def load(app: Any, households: int, seed: int, log: Callable[[str], None]) -> str:
+    """Boundaries, plan and households; returns a manager's bearer token."""
+    import numpy as np
+    import shapely
+    from sqlalchemy import func, select
+
+    from schemas.household import HouseholdSchema, canonical
+    from tracker.accounts.service import create_user, issue_token
+    from tracker.boundaries.models import AdminUnit
+    from tracker.boundaries.service import get_set, import_boundary_set
+    from tracker.extensions import db
+    from tracker.geo import sources
+    from tracker.households.models import Household
+    from tracker.households.service import create_households
+    from tracker.plans.service import add_revision
+
+    with app.app_context():
+        start = time.perf_counter()
+        report = import_boundary_set(SET_NAME, sources.boundary_file(sources.NATIONAL_2024_COMMUNES))
+        db.session.commit()
+        log(f"boundary set {SET_NAME}: {report.status} {report.counts} in {time.perf_counter() - start:.1f} s")
+        have = db.session.scalar(select(func.count()).select_from(Household))
+        if have >= households:
+            log(f"{have:,} households already loaded")
+        else:
+            rng = np.random.default_rng(seed)
+            rows = db.session.execute(select(AdminUnit.code, AdminUnit.geometry_wkb).where(
+                AdminUnit.boundary_set_id == get_set(SET_NAME).id, AdminUnit.level == "commune")
+                .order_by(AdminUnit.code)).all()
+            geoms = shapely.from_wkb([r.geometry_wkb for r in rows])
+            weights = np.sqrt(np.maximum(shapely.area(geoms), 1e-6))
+            per_commune = rng.multinomial(households - have, weights / weights.sum())
+            schema = HouseholdSchema()
+            start = time.perf_counter()
+            batch: list[dict[str, Any]] = []
+            done = 0
+            plan_rows = []
+            checked = False
+            for row, geom, n in zip(rows, geoms, per_commune):
+                n = int(n)
+                plan_rows.append({"commune_code": row.code, "new_build": int(n * 0.92) + 1, "repair": int(n * 0.15),
+                                  "budget_vnd": (int(n * 0.92) + 1) * 60_000_000 + int(n * 0.15) * 30_000_000})
+                for lon, lat in _points_in(geom, n, rng):
+                    record = _record(rng, row.code, lon, lat)
+                    if not checked:  # the generator must give what the schema gives
+                        assert canonical(schema.load(record)) == record, "generated record is not canonical"
+                        checked = True
+                    batch.append(record)
+                if len(batch) >= 10_000:
+                    done += _store(batch, create_households, db)
+                    log(f"  {done:,} households stored ({time.perf_counter() - start:.0f} s)")
+                    batch = []
+            done += _store(batch, create_households, db)
+            log(f"{done:,} households generated and stored in {time.perf_counter() - start:.0f} s")
+            add_revision(PLAN_NAME, get_set(SET_NAME), plan_rows, deadline=DEADLINE, effective=date(2025, 1, 1))
+            db.session.commit()
+        user = create_user(f"bench-{uuid.uuid4().hex[:8]}", "bench-password", "manager", [])
+        token = issue_token(user, "bench", timedelta(hours=6)).token
+        db.session.commit()
+        return token
+
+
+def _store(batch: list[dict[str, Any]], create: Any, db: Any) -> int:
+    if not batch:
+        return 0
+    received = datetime(2025, 4, 16, 10, tzinfo=VN)
+    results = create(batch, device_id="bench", received_at=received)
+    db.session.commit()
+    return sum(1 for r in results if r.result == "created")
+
+
+# --- measurements -----------------------------------------------------------------
+
+
+def naive_rollup(app: Any) -> dict[str, list[int]]:
+    """The baseline: every household row fetched and counted in a Python loop."""
+    from sqlalchemy import select
+
+    from tracker.boundaries.service import get_set
+    from tracker.extensions import db
+    from tracker.households.models import HouseholdRevision as HR
+    from tracker.households.models import RevisionAssignment as RA
+
+    set_id = get_set(SET_NAME).id
+    out: dict[str, list[int]] = {}
+    rows = db.session.execute(
+        select(RA.commune_code, HR.completed_on, HR.handed_over_on, HR.withdrawn_on)
+        .join(RA, (RA.revision_id == HR.id) & (RA.boundary_set_id == set_id))
+        .where(HR.superseded_at.is_(None))
+    )
+    for code, completed, handed, withdrawn in rows:
+        tally = out.setdefault(code, [0, 0])
+        if withdrawn is None or withdrawn > AS_OF:
+            tally[0] += 1
+            done = completed or handed
+            if done is not None and done <= AS_OF:
+                tally[1] += 1
+    return out
+
+
+def measure(app: Any, token: str, runs: int, log: Callable[[str], None]) -> dict[str, Any]:
+    from sqlalchemy import text
+
+    from tracker.extensions import db
+    from tracker.progress.service import progress_report, resolve
+
+    results: dict[str, Any] = {}
+    headers = {"Authorization": f"Bearer {token}"}
+    with app.app_context():
+        rows = db.session.execute(text("SELECT count(*) FROM household_revisions")).scalar()
+        results["households"] = rows
+        ctx = resolve(AS_OF, datetime.now(timezone.utc), SET_NAME, None, None)
+        progress_report(ctx, "commune")  # warm the caches
+        results["rollup_ms"], _ = median_ms(lambda: progress_report(ctx, "commune"), runs)
+        results["rollup_rows"] = len(progress_report(ctx, "commune").rows)
+        results["rollup_province_ms"], _ = median_ms(lambda: progress_report(ctx, "province"), runs)
+        results["count_ms"], _ = median_ms(
+            lambda: db.session.execute(text("SELECT count(*) FROM household_revisions")).scalar(), runs)
+        results["naive_ms"], _ = median_ms(lambda: naive_rollup(app), max(3, runs // 3))
+    client = app.test_client()
+    url = f"/api/v1/progress?level=commune&as_of={AS_OF}"
+    assert client.get(url, headers=headers).status_code == 200
+    results["rollup_http_ms"], _ = median_ms(lambda: client.get(url, headers=headers), runs)
+    for zoom in (6, 8):
+        murl = f"/api/v1/map/communes.geojson?as_of={AS_OF}&zoom={zoom}"
+        start = time.perf_counter()
+        first = client.get(murl, headers={**headers, "Accept-Encoding": "gzip"})
+        results[f"map{zoom}_cold_ms"] = (time.perf_counter() - start) * 1000
+        assert first.status_code == 200, first.data[:300]
+        results[f"map{zoom}_gz_bytes"] = len(first.data)
+        results[f"map{zoom}_raw_bytes"] = len(gzip.decompress(first.data))
+        results[f"map{zoom}_features"] = len(json.loads(gzip.decompress(first.data))["features"])
+        results[f"map{zoom}_ms"], _ = median_ms(
+            lambda u=murl: client.get(u, headers={**headers, "Accept-Encoding": "gzip"}), max(3, runs // 2))
+        etag = first.headers["ETag"]
+        results[f"map{zoom}_304_ms"], _ = median_ms(
+            lambda u=murl: client.get(u, headers={**headers, "Accept-Encoding": "gzip", "If-None-Match": etag}), 3)
+    return results
+
+
+def child_main(url: str, instance: str, token: str, what: str) -> None:
+    """In a fresh process: stream one export to nowhere, print peak RSS (MB), rows and time."""
+    app = _app(url, Path(instance))
+    headers = {"Authorization": f"Bearer {token}"}
+    client = app.test_client()
+    start = time.perf_counter()
+    size = 0
+    if what != "idle":
+        response = client.get(f"/api/v1/export/{what}?as_of={AS_OF}", headers=headers, buffered=False)
+        assert response.status_code == 200, response.status_code
+        for chunk in response.response:
+            size += len(chunk)
+        response.close()
+    else:
+        client.get("/api/v1/health")
+    elapsed = time.perf_counter() - start
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"peak_mb": peak_kb / 1024, "bytes": size, "seconds": elapsed}))
+
+
+def run_child(url: str, instance: Path, token: str, what: str) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", what, "--child-url", url, "--child-instance", str(instance),
+         "--child-token", token],
+        capture_output=True, text=True, check=False, cwd=ROOT,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"export child failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def report(label: str, res: dict[str, Any], exports: dict[str, dict[str, Any]]) -> bool:
+    ok = True
+
+    def line(name: str, value: str, target: str = "", passed: bool | None = None) -> None:
+        nonlocal ok
+        mark = "" if passed is None else ("PASS" if passed else "FAIL")
+        ok = ok and passed is not False
+        print(f"  {name:<48} {value:>16}  {target:<14} {mark}")
+
+    print(f"\n== {label}: {res['households']:,} household revisions, {res['rollup_rows']:,} commune rows ==")
+    line("roll-up, commune level (service, median)", f"{res['rollup_ms']:.1f} ms", "< 200 ms",
+         res["rollup_ms"] < TARGET_ROLLUP_MS)
+    line("roll-up, commune level (HTTP JSON, median)", f"{res['rollup_http_ms']:.1f} ms")
+    line("roll-up, province level (service, median)", f"{res['rollup_province_ms']:.1f} ms")
+    line("baseline: SELECT count(*) (median)", f"{res['count_ms']:.1f} ms")
+    line("baseline: naive Python loop roll-up (median)", f"{res['naive_ms']:.1f} ms")
+    line("roll-up / count(*)", f"{res['rollup_ms'] / max(res['count_ms'], 0.001):.1f} x")
+    line("naive loop / roll-up", f"{res['naive_ms'] / max(res['rollup_ms'], 0.001):.1f} x")
+    for zoom in (6, 8):
+        line(f"map zoom {zoom}: {res[f'map{zoom}_features']:,} features, gzipped",
+             f"{res[f'map{zoom}_gz_bytes'] / 1024 / 1024:.2f} MB", "< 1.5 MB",
+             res[f"map{zoom}_gz_bytes"] < TARGET_MAP_GZ_BYTES)
+        line(f"map zoom {zoom}: raw JSON", f"{res[f'map{zoom}_raw_bytes'] / 1024 / 1024:.2f} MB")
+        line(f"map zoom {zoom}: first (simplify + cache)", f"{res[f'map{zoom}_cold_ms']:.0f} ms")
+        line(f"map zoom {zoom}: cached geometry (median)", f"{res[f'map{zoom}_ms']:.0f} ms")
+        line(f"map zoom {zoom}: If-None-Match → 304 (median)", f"{res[f'map{zoom}_304_ms']:.0f} ms")
+    idle = exports["idle"]["peak_mb"]
+    line("baseline: app start + one request, peak RSS", f"{idle:.0f} MB")
+    for what in ("households.xlsx", "progress.xlsx"):
+        e = exports[what]
+        line(f"export {what}: peak RSS", f"{e['peak_mb']:.0f} MB", "< 300 MB", e["peak_mb"] < TARGET_EXPORT_RSS_MB)
+        line(f"export {what}: size, time", f"{e['bytes'] / 1024 / 1024:.1f} MB, {e['seconds']:.0f} s")
+    return ok
+
+
+def bench_database(label: str, url: str, instance: Path, args: argparse.Namespace) -> bool:
+    from flask_migrate import upgrade
+
+    from tracker.extensions import db
+
+    app = _app(url, instance)
+    with app.app_context():
+        upgrade()
+        db.session.remove()
+    token = load(app, args.households, args.seed, lambda m: print(f"[{label}] {m}", flush=True))
+    print(f"[{label}] measuring…", flush=True)
+    res = measure(app, token, args.runs, lambda m: print(m))
+    with app.app_context():
+        db.engine.dispose()
+    exports = {what: run_child(url, instance, token, what) for what in ("idle", "households.xlsx", "progress.xlsx")}
+    return report(label, res, exports)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--households", type=int, default=334_000)
+    parser.add_argument("--db", type=Path, help="SQLite file to use (kept; reused when already loaded)")
+    parser.add_argument("--postgres", help="also run on this PostgreSQL database (must be empty or a bench DB)")
+    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--seed", type=int, default=2025)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--child-url", help=argparse.SUPPRESS)
+    parser.add_argument("--child-instance", help=argparse.SUPPRESS)
+    parser.add_argument("--child-token", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child_main(args.child_url, args.child_instance, args.child_token, args.child)
+        return 0
+
+    from tracker.geo import sources
+
+    if sources.boundary_file(sources.NATIONAL_2024_COMMUNES) is None:
+        print(f"The national commune file {sources.NATIONAL_2024_COMMUNES} was not found in BOUNDARIES_DIR "
+              f"(default {sources.DEFAULT_DIR}). It cannot be shipped with the project (GADM licence); put it "
+              "there, or point BOUNDARIES_DIR at the folder holding it, and run again.", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="tracker-bench-") as folder:
+        instance = Path(folder)
+        db_path = args.db or instance / "bench.db"
+        ok = bench_database("SQLite", f"sqlite:///{db_path.resolve()}", instance, args)
+        if args.postgres:
+            from tracker.config import _normalise_database_url
+
+            ok = bench_database("PostgreSQL", _normalise_database_url(args.postgres), instance, args) and ok
+    print("\nall targets met" if ok else "\nsome targets missed (see FAIL above)")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
