@@ -53,6 +53,7 @@ def test_demo_load_twice_changes_nothing(runner) -> None:
     second = runner.invoke(args=["demo", "load"])
     assert second.exit_code == 0, second.output
     assert "3058 unchanged" in second.output
+    assert "quanly (manager)" in second.output
     assert [db.session.scalar(select(func.count()).select_from(m)) for m in (AdminUnit, PlanRevision, HouseholdRevision)] == counts
 
 

@@ -16,6 +16,8 @@ import shapely
 from sqlalchemy import select
 
 from schemas.household import HouseholdSchema, canonical
+from tracker.accounts.models import User
+from tracker.accounts.service import create_user
 from tracker.boundaries.models import AdminUnit, BoundarySet
 from tracker.boundaries.service import ImportReport, get_set, import_boundary_set
 from tracker.demo.generate import demo_households, demo_plan
@@ -36,12 +38,16 @@ FINAL_EFFECTIVE = date(2025, 4, 20)
 NEW_BUILDS, REPAIRS = 2_653, 405
 
 
+DEMO_PASSWORD = "sonla-2025"
+
+
 @dataclass
 class DemoSummary:
     boundaries: list[ImportReport] = field(default_factory=list)
     plan_revisions: list[str] = field(default_factory=list)
     households: dict[str, int] = field(default_factory=dict)
     synthetic: bool = False
+    users: list[str] = field(default_factory=list)
 
 
 def _real_sets(env: dict[str, str] | None) -> list[tuple[str, Path, Path | None, Path | None, str]]:
@@ -145,8 +151,24 @@ def load_households(
     return counts
 
 
+def load_users(plan_rows: list[dict[str, Any]], province_code: str | None, password: str) -> list[str]:
+    """Demo accounts, one per role, so the pages can be tried at once."""
+    busiest = max(plan_rows, key=lambda r: r["new_build"] + r["repair"])["commune_code"]
+    wanted = [
+        ("quanly", "manager", []),
+        ("canbo", "commune_officer", [busiest]),
+        ("xem", "viewer", [province_code] if province_code else []),
+    ]
+    lines = []
+    for username, role, areas in wanted:
+        if db.session.scalar(select(User).where(User.username == username)) is None:
+            create_user(username, password, role, areas)
+        lines.append(f"{username} ({role}{', ' + ', '.join(areas) if areas else ''})")
+    return lines
+
+
 def load_demo(today: date, seed: int = 2025, env: dict[str, str] | None = None,
-              progress: Callable[[int], None] | None = None) -> DemoSummary:
+              progress: Callable[[int], None] | None = None, password: str = DEMO_PASSWORD) -> DemoSummary:
     """The whole demo, in one transaction the caller commits."""
     summary = DemoSummary()
     summary.boundaries, summary.synthetic = load_boundaries(env)
@@ -158,4 +180,7 @@ def load_demo(today: date, seed: int = 2025, env: dict[str, str] | None = None,
     communes = _communes(plan_set)
     summary.plan_revisions, final_rows = load_plan(plan_set, communes, seed)
     summary.households = load_households(communes, final_rows, today, seed, progress)
+    province = db.session.scalar(select(AdminUnit.code).where(
+        AdminUnit.boundary_set_id == plan_set.id, AdminUnit.level == "province"))
+    summary.users = load_users(final_rows, province, password)
     return summary
