@@ -289,8 +289,23 @@ def child_main(url: str, instance: str, token: str, what: str) -> None:
     else:
         client.get("/api/v1/health")
     elapsed = time.perf_counter() - start
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"peak_mb": peak_kb / 1024, "bytes": size, "seconds": elapsed}))
+    print(json.dumps({"peak_mb": peak_rss_mb(), "bytes": size, "seconds": elapsed}))
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size.
+
+    ``VmHWM`` from /proc is reset by ``exec``; ``ru_maxrss`` is not (a child
+    started from a big parent would report the parent's peak), so it is only
+    the fallback off Linux.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_child(url: str, instance: Path, token: str, what: str) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from tracker.progress.service import ReportContext, build_row, empty_tally, know
 
 TILE_PIXELS = 256
 CACHE_SIZE = 24
-_CACHE: OrderedDict[tuple[Any, ...], dict[str, dict[str, Any]]] = OrderedDict()
+_CACHE: OrderedDict[tuple[Any, ...], dict[str, geojson.MultiPolygon]] = OrderedDict()
 _LOCK = Lock()
 
 
@@ -61,7 +61,7 @@ def geometry_dict(geom: Any, decimals: int) -> dict[str, Any]:
     return {"type": "MultiPolygon", "coordinates": polygons}
 
 
-def simplified_outlines(boundary_set: BoundarySet, zoom: int) -> dict[str, dict[str, Any]]:
+def simplified_outlines(boundary_set: BoundarySet, zoom: int) -> dict[str, geojson.MultiPolygon]:
     """``{commune code: GeoJSON geometry}`` simplified for ``zoom`` (cached)."""
     key = (str(db.engine.url), boundary_set.id, boundary_set.version, boundary_set.checksum, zoom)
     with _LOCK:
@@ -76,12 +76,22 @@ def simplified_outlines(boundary_set: BoundarySet, zoom: int) -> dict[str, dict[
     geoms = shapely.from_wkb([r.geometry_wkb for r in rows])
     simple = shapely.simplify(geoms, pixel_degrees(zoom), preserve_topology=True)
     decimals = decimals_for(zoom)
-    outlines = {r.code: geometry_dict(g, decimals) for r, g in zip(rows, simple)}
+    outlines = {r.code: geojson.MultiPolygon(geometry_dict(g, decimals)["coordinates"], precision=decimals)
+                for r, g in zip(rows, simple)}
     with _LOCK:
         _CACHE[key] = outlines
         while len(_CACHE) > CACHE_SIZE:
             _CACHE.popitem(last=False)
     return outlines
+
+
+class Encoder(geojson.GeoJSONEncoder):
+    """GeoJSON objects, plus dates and times as ISO 8601 strings."""
+
+    def default(self, obj: Any) -> Any:
+        if isinstance(obj, (date, datetime)):
+            return obj.isoformat()
+        return super().default(obj)
 
 
 def _jsonable(value: Any) -> Any:
@@ -111,7 +121,7 @@ def communes_layer(ctx: ReportContext, zoom: int) -> geojson.FeatureCollection:
             name, parent = units.get(code, (None, None))
             rows[code] = build_row(code, name, "commune", parent, empty_tally(), ctx)
         row = rows[code]
-        features.append(geojson.Feature(id=code, geometry=outline, properties=_jsonable(row)))
+        features.append(geojson.Feature(id=code, geometry=outline, properties=row))
     collection = geojson.FeatureCollection(features)
     collection["as_of"] = ctx.as_of.isoformat()
     collection["known_at"] = ctx.known_at.isoformat()

@@ -40,11 +40,13 @@ def collection_body(collection: geojson.FeatureCollection, volatile: tuple[str, 
     A defaulted ``known_at`` ("now") is volatile: the same figures known a
     second later are the same representation.
     """
-    features = geojson.dumps(collection["features"], ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    features = json.dumps(collection["features"], cls=maps.Encoder, ensure_ascii=False, allow_nan=False,
+                          separators=(",", ":")).encode("utf-8")
     meta = {k: v for k, v in collection.items() if k != "features"}
-    stable = json.dumps({k: v for k, v in meta.items() if k not in volatile}, sort_keys=True).encode("utf-8")
+    stable = json.dumps({k: v for k, v in meta.items() if k not in volatile}, cls=maps.Encoder,
+                        sort_keys=True).encode("utf-8")
     etag = hashlib.sha256(stable + b"\0" + features).hexdigest()[:32]
-    head = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    head = json.dumps(meta, cls=maps.Encoder, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return head[:-1] + b',"features":' + features + b"}", etag
 
 
