@@ -290,12 +290,17 @@ def _write(items: list[Item], caller: Principal, batch_id: str, sets: Sets, now:
             "data": decision.record, **revision_columns(decision.record),
         })
     table = HouseholdRevision.__table__
-    revision_ids = db.session.scalars(
-        table.insert().returning(table.c.id, sort_by_parameter_order=True), revision_rows
-    ).all()
+    # One multi-row INSERT, then the new ids in one SELECT: the new revisions
+    # are the only current ones of these households (the old were superseded
+    # above). INSERT … RETURNING in parameter order goes row by row on SQLite.
+    db.session.execute(table.insert(), revision_rows)
+    revision_ids = dict(db.session.execute(
+        select(table.c.household_id, table.c.id).where(
+            table.c.household_id.in_([item.checked.id for item in writes]), table.c.superseded_at.is_(None))
+    ).all())
     assignment_rows = [
-        assignment_row(revision_id, set_id, result)
-        for revision_id, item in zip(revision_ids, writes)
+        assignment_row(revision_ids[item.checked.id], set_id, result)
+        for item in writes
         for set_id, result in item.per_set.items()
     ]
     if assignment_rows:
