@@ -207,6 +207,13 @@ def test_patch_protocol_errors(client, auth: str) -> None:
     _error(bad_offset, 400)
 
 
+def test_options_advertises_tus(client, app: Flask) -> None:
+    response = client.options("/api/v1/photos/" + "a" * 64)
+    assert response.headers["Tus-Version"] == "1.0.0"
+    assert response.headers["Tus-Max-Size"] == str(app.config["PHOTO_MAX_BYTES"])
+    assert {"PUT", "PATCH", "HEAD", "GET"} <= set(response.headers["Allow"].split(", "))
+
+
 def test_photo_names_and_auth(client, auth: str, app: Flask) -> None:
     _error(client.put("/api/v1/photos/" + "A" * 64, data=b"x", headers=bearer(auth)), 404)
     _error(client.put("/api/v1/photos/abc", data=b"x", headers=bearer(auth)), 404)

@@ -135,6 +135,14 @@ def test_manager_pulls_everything(client, world) -> None:
     assert sorted(c["data"]["code"] for c in body["changes"] if c["type"] == "commune") == [COMMUNE_1, COMMUNE_2]
 
 
+def test_cursor_from_the_future_starts_over(client, world) -> None:
+    record = household()
+    _push(client, world, "officer", [record])
+    body = _pull(client, world["officer"], "999999-00000000")
+    assert body["reference_complete"] is True
+    assert _households(body) == [record["id"]]
+
+
 def test_bad_cursor_is_422(client, world) -> None:
     response = client.get("/api/v1/sync/pull?cursor=abc", headers=bearer(world["officer"]))
     assert response.status_code == 422 and "cursor" in response.get_json()["error"]["fields"]

@@ -8,6 +8,8 @@ changed after ``seq`` in ascending order, ``limit`` at a time; records that
 left the caller's scope come back as ``household_removed``. Whenever the
 reference data differs from the fingerprint (always on a fresh pull), the
 first page also carries the complete reference data, to replace the phone's.
+A cursor ahead of the server's sequence (a server restored from a backup)
+starts the phone over from nothing.
 """
 from __future__ import annotations
 
@@ -35,6 +37,8 @@ def parse_cursor(cursor: str) -> tuple[int, str]:
 def pull(caller: Principal, cursor: str, limit: int) -> dict[str, Any]:
     after, ref = parse_cursor(cursor)
     snapshot = sequence.current()  # read first: every change up to it has committed
+    if after > snapshot:  # a cursor this server never gave (restored from a backup?): start over
+        after, ref = 0, ""
     scope = caller.commune_scope()
     reference = reference_data(scope)
     fingerprint = _fingerprint(reference)
