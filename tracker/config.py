@@ -59,9 +59,10 @@ def from_environment(env: dict[str, str] | None = None) -> dict[str, Any]:
 
 def check_secret(config: dict[str, Any]) -> None:
     """Refuse to run outside development without a real ``SECRET_KEY``."""
-    if config.get("SECRET_KEY"):
+    development = config.get("ENV_NAME") in ("development", "testing")
+    if config.get("SECRET_KEY") and (development or config["SECRET_KEY"] != DEV_SECRET):
         return
-    if config.get("ENV_NAME") in ("development", "testing"):
+    if development:
         config["SECRET_KEY"] = DEV_SECRET
         return
     raise RuntimeError("SECRET_KEY must be set when TRACKER_ENV is not 'development'")

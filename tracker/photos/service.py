@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from flask import current_app
+from sqlalchemy import Text, cast, exists, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
@@ -45,6 +46,21 @@ def photo_json(photo: Photo) -> dict[str, Any]:
         "exif": {"lat": photo.exif_lat, "lon": photo.exif_lon, "taken_at": photo.exif_taken_at},
         "stored_at": photo.stored_at.isoformat(),
     }
+
+
+def visible(caller: Principal, photo: Photo) -> bool:
+    """May the caller fetch this photo? Managers always; others when they uploaded it
+    or when a household in their scope (any revision) names it."""
+    scope = caller.commune_scope()
+    if scope is None or photo.uploaded_by == caller.user_id:
+        return True
+    from tracker.households.models import HouseholdRevision
+    from tracker.households.scope import revision_in_scope
+
+    # A SHA-256 in hex cannot occur by accident in a record's JSON text: a
+    # substring test finds every revision naming the photo, on either database.
+    named = cast(HouseholdRevision.data, Text).contains(photo.sha256, autoescape=True)
+    return bool(db.session.scalar(select(exists().where(named, revision_in_scope(HouseholdRevision, scope)))))
 
 
 def state(sha: str) -> UploadState | None:

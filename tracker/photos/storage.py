@@ -16,12 +16,21 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import re
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Iterator
 
 CHUNK = 64 * 1024
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+def _checked(sha: str) -> str:
+    """Only a lower-case hex SHA-256 ever becomes part of a path (no traversal)."""
+    if not isinstance(sha, str) or not SHA256_HEX.fullmatch(sha):
+        raise ValueError("a photo is named by the lower-case hex SHA-256 of its bytes")
+    return sha
 
 
 class UploadBusy(Exception):
@@ -33,12 +42,15 @@ class FileStorage:
         self.root = Path(root)
 
     def path(self, sha: str) -> Path:
+        sha = _checked(sha)
         return self.root / sha[:2] / sha[2:4] / sha
 
     def thumbnail_path(self, sha: str) -> Path:
+        sha = _checked(sha)
         return self.root / "thumbs" / sha[:2] / f"{sha}.jpg"
 
     def partial_path(self, sha: str) -> Path:
+        sha = _checked(sha)
         return self.root / "partial" / f"{sha}.part"
 
     def exists(self, sha: str) -> bool:

@@ -109,7 +109,7 @@ def get_photo(sha: str) -> Response:
     if request.method == "HEAD":
         return _head(sha)
     photo = db.session.get(Photo, sha)
-    if photo is None:
+    if photo is None or not service.visible(principal(), photo):
         raise ApiError(404, "The server does not hold this photo.")
     return send_file(service.storage().path(sha), mimetype=photo.content_type, max_age=0, etag=sha)
 
@@ -133,6 +133,7 @@ def _head(sha: str) -> Response:
 @blp.response(200, description="A JPEG thumbnail (at most 320 pixels wide or high)")
 def get_thumbnail(sha: str) -> Response:
     """A small JPEG of the photo, for web pages and lists."""
-    if db.session.get(Photo, sha) is None:
+    photo = db.session.get(Photo, sha)
+    if photo is None or not service.visible(principal(), photo):
         raise ApiError(404, "The server does not hold this photo.")
     return send_file(service.storage().thumbnail_path(sha), mimetype="image/jpeg", max_age=3600, etag=sha)

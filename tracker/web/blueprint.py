@@ -140,6 +140,18 @@ def protect(response: Response) -> Response:
     return _compress(response)
 
 
+@bp.after_app_request
+def baseline_headers(response: Response) -> Response:
+    """Every answer of the app, API and pages outside this blueprint (404s, API docs) included."""
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if response.mimetype == "text/html":
+        headers.setdefault("Content-Security-Policy", CSP)
+    return response
+
+
 def _compress(response: Response) -> Response:
     """gzip text answers for browsers that accept it (3G phones)."""
     if request.endpoint == "web.static" and response.status_code == 200 and response.mimetype in COMPRESSIBLE:
