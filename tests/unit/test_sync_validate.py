@@ -6,9 +6,8 @@ from datetime import date
 from schemas.household import HouseholdSchema, canonical
 from sync.validate import check_batch, check_record, flatten, to_json
 from tests.sync_support import household
-from tracker.demo.generate import demo_households, demo_plan
+from tracker.demo.generate import communes_from_features, demo_households, demo_plan
 from tracker.geo.synthetic import synthetic_province
-from tracker.demo.generate import communes_from_features
 
 
 def test_fast_canonical_form_equals_the_schema_dump() -> None:

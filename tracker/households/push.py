@@ -74,6 +74,26 @@ class Item:
     per_set: dict[int, Assignment] = field(default_factory=dict)
     revision: int | None = None
 
+    # For records that passed validation (the only ones past step 2):
+    @property
+    def id(self) -> str:
+        return self.checked.id or ""
+
+    @property
+    def record(self) -> dict[str, Any]:
+        assert self.checked.record is not None
+        return self.checked.record
+
+    @property
+    def outcome(self) -> Decision:
+        assert self.decision is not None
+        return self.decision
+
+    @property
+    def held(self) -> Stored:
+        assert self.stored is not None
+        return self.stored
+
 
 class Sets:
     """The boundary sets of this push: names, and the default set."""
@@ -111,12 +131,12 @@ def push(caller: Principal, batch_id: str, households: Sequence[Any]) -> dict[st
     items = [Item(c) for c in check_batch(households)]
     valid = [item for item in items if item.checked.ok]
     sets = Sets()
-    _assign(valid, [item.checked.record for item in valid])  # type: ignore[misc]
+    _assign(valid, [item.record for item in valid])
 
     locks.lock(locks.NS_BATCH, [f"{caller.device_id}\x00{batch_id}"])
     if (answer := replayed(caller, batch_id, digest)) is not None:  # a twin of this batch just committed
         return answer
-    locks.lock_households([item.checked.id for item in valid])  # type: ignore[misc]
+    locks.lock_households([item.id for item in valid])
     _load_current(valid)
     _decide_all(valid, caller, sets)
     now = utcnow()
@@ -183,7 +203,7 @@ def _current_for(items: list[Item]) -> dict[str, Current]:
         seen.setdefault(row.household_id, set()).add(row.push_hash)
     bases = {
         (item.checked.id, item.checked.base_revision) for item in existing
-        if item.checked.base_revision is not None and item.checked.base_revision < item.stored.revision  # type: ignore[union-attr]
+        if item.checked.base_revision is not None and item.checked.base_revision < item.held.revision
     }
     base_data: dict[tuple[str, int], dict[str, Any]] = {}
     if bases:
@@ -196,9 +216,10 @@ def _current_for(items: list[Item]) -> dict[str, Current]:
     for item in existing:
         stored = item.stored
         assert stored is not None
-        out[item.checked.id] = Current(  # type: ignore[index]
-            stored.revision, stored.data, stored.content_hash, frozenset(seen.get(item.checked.id, ())),  # type: ignore[arg-type]
-            base_data.get((item.checked.id, item.checked.base_revision)),  # type: ignore[arg-type]
+        base = item.checked.base_revision
+        out[item.id] = Current(
+            stored.revision, stored.data, stored.content_hash, frozenset(seen.get(item.id, ())),
+            base_data.get((item.id, base)) if base is not None else None,
         )
     return out
 
@@ -213,22 +234,23 @@ def _decide_all(items: list[Item], caller: Principal, sets: Sets) -> None:
         if item.stored is not None and out_of_scope(scope, item.stored.codes()):
             item.decision = Decision(REJECTED, errors={"id": ["This household is outside your communes."]})
             continue
-        item.decision = decide(checked.record, checked.hash, current.get(checked.id),  # type: ignore[arg-type]
+        item.decision = decide(item.record, checked.hash, current.get(item.id),
                                may_regress=caller.is_manager)
     # A merged record may sit somewhere else than the pushed one: assign it again.
     moved = [item for item in items if item.decision and item.decision.writes
              and item.decision.hash != item.checked.hash and _place(item.decision.record) != _place(item.checked.record)]
-    _assign(moved, [item.decision.record for item in moved])  # type: ignore[union-attr,misc]
+    _assign(moved, [item.outcome.record or {} for item in moved])
     for item in items:
         decision = item.decision
         assert decision is not None
         if not decision.writes:
             continue
         assigned = list(item.per_set.values())
-        if out_of_scope(scope, [decision.record.get("declared_commune")] + [a.commune for a in assigned]):  # type: ignore[union-attr]
+        record = decision.record or {}
+        if out_of_scope(scope, [record.get("declared_commune")] + [a.commune for a in assigned]):
             item.decision = Decision(REJECTED, errors={"declared_commune": [
                 "This household is outside your communes (by its declared commune and by its GPS point)."]})
-        elif errors := location_errors(decision.record, assigned):  # type: ignore[arg-type]
+        elif errors := location_errors(record, assigned):
             item.decision = Decision(REJECTED, errors=errors)
 
 
@@ -262,17 +284,17 @@ def _write(items: list[Item], caller: Principal, batch_id: str, sets: Sets, now:
         for item in new:
             if item.checked.id not in inserted:  # created meanwhile by a writer outside the push protocol
                 item.decision = Decision(REJECTED, errors={"id": ["This id was created meanwhile; push again."]})
-        writes = [item for item in writes if item.decision.writes]  # type: ignore[union-attr]
+        writes = [item for item in writes if item.outcome.writes]
     existing = [item for item in writes if item.stored is not None]
     if existing:
         table = HouseholdRevision.__table__
-        db.session.execute(table.update().where(table.c.id.in_([item.stored.pk for item in existing]))  # type: ignore[union-attr]
+        db.session.execute(table.update().where(table.c.id.in_([item.held.pk for item in existing]))
                            .values(superseded_at=now))
         household = Household.__table__
         db.session.execute(
             household.update().where(household.c.id == bindparam("h_id")).values(
                 revision=bindparam("h_revision"), change_seq=bindparam("h_seq"), updated_at=bindparam("h_at")),
-            [{"h_id": item.checked.id, "h_revision": item.stored.revision + 1,  # type: ignore[union-attr]
+            [{"h_id": item.id, "h_revision": item.held.revision + 1,
               "h_seq": seqs[item.checked.id], "h_at": now} for item in existing],
         )
     if not writes:
@@ -309,16 +331,16 @@ def _write(items: list[Item], caller: Principal, batch_id: str, sets: Sets, now:
         {"household_id": item.checked.id, "revision": item.revision, "field": c.path, "base_value": c.base,
          "server_value": c.server, "client_value": c.client, "kept": c.kept, "device_id": caller.device_id,
          "user_id": caller.user_id, "created_at": now}
-        for item in writes if item.decision.result == CONFLICT for c in item.decision.conflicts  # type: ignore[union-attr]
+        for item in writes if item.outcome.result == CONFLICT for c in item.outcome.conflicts
     ]
     if conflict_rows:
         db.session.execute(Conflict.__table__.insert(), conflict_rows)
     db.session.execute(AuditEvent.__table__.insert(), [
         {"at": now, "actor_id": caller.user_id, "actor_name": caller.username, "device_id": caller.device_id,
-         "action": f"household.{item.decision.result}", "object_type": "household",  # type: ignore[union-attr]
+         "action": f"household.{item.outcome.result}", "object_type": "household",
          "object_id": item.checked.id, "details": {
              "revision": item.revision, "batch_id": batch_id,
-             "conflicts": [c.path for c in item.decision.conflicts]}}  # type: ignore[union-attr]
+             "conflicts": [c.path for c in item.outcome.conflicts]}}
         for item in writes
     ])
 
