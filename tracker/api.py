@@ -14,6 +14,22 @@ class Api(SmorestApi):
 
     ERROR_SCHEMA = ErrorSchema
 
+    def init_app(self, app: Any, *, spec_kwargs: dict[str, Any] | None = None) -> None:
+        """Complete every operation's error answers; serve the document's page at ``/docs/api``."""
+        from tracker.docs.spec import ErrorResponsesPlugin
+        from tracker.docs.views import bp as docs_bp
+
+        kwargs = dict(spec_kwargs or {})
+        kwargs["extra_plugins"] = [*kwargs.get("extra_plugins", ()), ErrorResponsesPlugin()]
+        super().init_app(app, spec_kwargs=kwargs)
+        rule = next(r for r in app.url_map.iter_rules() if r.endpoint == "api-docs.openapi_json")
+        self.spec.path(rule=rule, operations={"get": {
+            "summary": "This OpenAPI document", "tags": ["docs"],
+            "responses": {"200": {"description": "OpenAPI 3 document",
+                                  "content": {"application/json": {"schema": {"type": "object"}}}}},
+        }})
+        app.register_blueprint(docs_bp)
+
     def _register_error_handlers(self) -> None:
         from tracker.errors import register_error_handlers
 
