@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
 import resource
 import statistics
 import subprocess
@@ -147,7 +146,7 @@ def load(app: Any, households: int, seed: int, log: Callable[[str], None]) -> st
     from tracker.geo import sources
     from tracker.households.models import Household
     from tracker.households.service import create_households
-    from tracker.plans.service import add_revision
+    from tracker.plans.service import add_revision, get_plan
 
     with app.app_context():
         start = time.perf_counter()
@@ -169,12 +168,9 @@ def load(app: Any, households: int, seed: int, log: Callable[[str], None]) -> st
             start = time.perf_counter()
             batch: list[dict[str, Any]] = []
             done = 0
-            plan_rows = []
             checked = False
             for row, geom, n in zip(rows, geoms, per_commune):
                 n = int(n)
-                plan_rows.append({"commune_code": row.code, "new_build": int(n * 0.92) + 1, "repair": int(n * 0.15),
-                                  "budget_vnd": (int(n * 0.92) + 1) * 60_000_000 + int(n * 0.15) * 30_000_000})
                 for lon, lat in _points_in(geom, n, rng):
                     record = _record(rng, row.code, lon, lat)
                     if not checked:  # the generator must give what the schema gives
@@ -187,12 +183,42 @@ def load(app: Any, households: int, seed: int, log: Callable[[str], None]) -> st
                     batch = []
             done += _store(batch, create_households, db)
             log(f"{done:,} households generated and stored in {time.perf_counter() - start:.0f} s")
-            add_revision(PLAN_NAME, get_set(SET_NAME), plan_rows, deadline=DEADLINE, effective=date(2025, 1, 1))
+        if get_plan(PLAN_NAME) is None:
+            add_revision(PLAN_NAME, get_set(SET_NAME), _plan_rows(), deadline=DEADLINE, effective=date(2025, 1, 1))
             db.session.commit()
+            log(f"plan {PLAN_NAME!r} added (about 105 % of the households of each commune)")
         user = create_user(f"bench-{uuid.uuid4().hex[:8]}", "bench-password", "manager", [])
         token = issue_token(user, "bench", timedelta(hours=6)).token
         db.session.commit()
         return token
+
+
+def _plan_rows() -> list[dict[str, Any]]:
+    """A plan for every commune: its households by support type, plus 5 %, at the national norms."""
+    from sqlalchemy import func, select
+
+    from tracker.boundaries.models import AdminUnit
+    from tracker.boundaries.service import get_set
+    from tracker.extensions import db
+    from tracker.households.models import HouseholdRevision as HR
+    from tracker.households.models import RevisionAssignment as RA
+
+    set_id = get_set(SET_NAME).id
+    counts: dict[str, dict[str, int]] = {}
+    for code, kind, n in db.session.execute(
+        select(RA.commune_code, HR.support_type, func.count()).join(HR, HR.id == RA.revision_id)
+        .where(RA.boundary_set_id == set_id).group_by(RA.commune_code, HR.support_type)
+    ):
+        if code is not None:
+            counts.setdefault(code, {})[kind] = n
+    rows = []
+    for code in db.session.scalars(select(AdminUnit.code).where(AdminUnit.boundary_set_id == set_id,
+                                                                AdminUnit.level == "commune")):
+        new_build = round(counts.get(code, {}).get("new_build", 0) * 1.05)
+        repair = round(counts.get(code, {}).get("repair", 0) * 1.05)
+        rows.append({"commune_code": code, "new_build": new_build, "repair": repair,
+                     "budget_vnd": new_build * 60_000_000 + repair * 30_000_000})
+    return rows
 
 
 def _store(batch: list[dict[str, Any]], create: Any, db: Any) -> int:

@@ -196,8 +196,10 @@ def test_plan_detail_by_date_and_by_number(client, tmp_path: Path) -> None:
     april = client.get("/api/v1/plans/Thử 2025?as_of=2025-04-16", headers=headers).json
     assert april["revision"]["number"] == 1
     assert [t["commune_code"] for t in april["targets"]] == ["90001", "90002"]
-    assert april["targets"][0] == {"commune_code": "90001", "commune_name": "Xã Một", "district_code": "tinh-thu:huyen-a",
-                                   "new_build": 10, "repair": 2, "total": 12, "budget_vnd": 660_000_000}
+    assert april["targets"][0] == {
+        "commune_code": "90001", "commune_name": "Xã Một", "district_code": "tinh-thu:huyen-a",
+        "new_build": 10, "repair": 2, "total": 12, "budget_vnd": 660_000_000,
+    }
     second = client.get("/api/v1/plans/Th%E1%BB%AD%202025?revision=2", headers=headers).json
     assert second["revision"]["number"] == 2 and len(second["targets"]) == 3
     before = client.get("/api/v1/plans/Thử 2025?as_of=2024-12-31", headers=headers).json

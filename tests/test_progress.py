@@ -309,3 +309,16 @@ def test_progress_needs_a_valid_token(client, tmp_path: Path) -> None:
 def test_no_boundary_set_yet(client) -> None:
     response = client.get("/api/v1/progress", headers=bearer())
     assert response.status_code == 404 and response.is_json
+
+
+def test_openapi_documents_the_reports(client) -> None:
+    spec = client.get("/api/v1/openapi.json").json
+    for path in ("/api/v1/progress", "/api/v1/map/communes.geojson", "/api/v1/households.geojson",
+                 "/api/v1/export/progress.xlsx", "/api/v1/export/progress.csv", "/api/v1/export/households.xlsx",
+                 "/api/v1/export/households.csv", "/api/v1/plans", "/api/v1/plans/{name}"):
+        operation = spec["paths"][path]["get"]
+        assert operation["security"] == [{"bearerAuth": []}], path
+    progress = spec["paths"]["/api/v1/progress"]["get"]
+    assert {p["name"] for p in progress["parameters"]} >= {"level", "as_of", "known_at", "set", "plan"}
+    row = spec["components"]["schemas"]["ProgressRow"]["properties"]
+    assert FIELDS <= set(row)

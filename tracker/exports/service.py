@@ -34,7 +34,8 @@ LABELS = {
                       "handed_over": "Handed over", "withdrawn": "Withdrawn"}},
     "category": {"vi": {"poor": "Hộ nghèo", "near_poor": "Hộ cận nghèo", "policy": "Gia đình chính sách",
                         "other": "Hoàn cảnh khó khăn khác"},
-                 "en": {"poor": "Poor", "near_poor": "Near-poor", "policy": "Policy family", "other": "Other hardship"}},
+                 "en": {"poor": "Poor", "near_poor": "Near-poor", "policy": "Policy family",
+                        "other": "Other hardship"}},
     "yes": {"vi": {True: "Có", False: ""}, "en": {True: "Yes", False: ""}},
     "total": {"vi": "Tổng cộng", "en": "Total"},
 }
@@ -107,7 +108,9 @@ def _label(kind: str, value: Any, lang: str) -> Any:
     return LABELS[kind][lang].get(value, value)
 
 
-def header_block(ctx: ReportContext, title: tuple[str, str], lang: str, extra: list[tuple[str, str, str]] = ()) -> list[tuple[str, str]]:
+def header_block(
+    ctx: ReportContext, title: tuple[str, str], lang: str, extra: list[tuple[str, str, str]] | None = None
+) -> list[tuple[str, str]]:
     """Title, plan, as-of date, known-at time, set and export time, in ``lang``."""
     i = 0 if lang == "vi" else 1
     plan = ctx.plan_ref()
@@ -131,7 +134,7 @@ def header_block(ctx: ReportContext, title: tuple[str, str], lang: str, extra: l
         (("Dữ liệu máy chủ nhận đến", "Known at")[i], known.isoformat(timespec="seconds")),
         (("Bộ ranh giới", "Boundary set")[i], ctx.boundary_set.name),
     ]
-    rows += [((vi, en)[i], value) for vi, en, value in extra]
+    rows += [((vi, en)[i], value) for vi, en, value in extra or []]
     rows.append((("Xuất lúc", "Exported at")[i], exported.isoformat(timespec="seconds")))
     return rows
 

@@ -35,7 +35,9 @@ def _file_doc(mimetype: str) -> dict[str, Any]:
 def _attachment(body: Iterator[bytes], mimetype: str, filename: str) -> Response:
     response = Response(body, mimetype=mimetype)
     ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_")
-    response.headers["Content-Disposition"] = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    )
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

@@ -123,7 +123,8 @@ def add_revision(
     if same is not None:
         return RevisionResult(plan, same, "unchanged")
     number = (db.session.scalar(select(func.max(PlanRevision.number)).where(PlanRevision.plan_id == plan.id)) or 0) + 1
-    revision = PlanRevision(plan=plan, number=number, effective_date=effective, deadline=deadline, source_name=source_name)
+    revision = PlanRevision(plan=plan, number=number, effective_date=effective, deadline=deadline,
+                            source_name=source_name)
     revision.targets = [PlanTarget(**row) for row in clean]
     db.session.add(revision)
     db.session.flush()

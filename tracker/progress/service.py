@@ -338,7 +338,9 @@ _S, _C, _H, _W, _X, _N, _R = (SLOT[n] for n in ("started", "completed", "handed_
                                                   "households", "needs_review"))
 
 
-def build_row(code: str, name: str | None, level: str, parent: str | None, tally: Tally, ctx: ReportContext) -> dict[str, Any]:
+def build_row(
+    code: str, name: str | None, level: str, parent: str | None, tally: Tally, ctx: ReportContext
+) -> dict[str, Any]:
     """One row of the report, with exactly the contract's field names."""
     t = tally
     figures = pace(t[0] + t[1], t[_C] + t[_C + 1], t[_W] + t[_W + 1], ctx.as_of, ctx.deadline)
