@@ -77,13 +77,39 @@ def to_json(value: Any) -> Any:
     return value
 
 
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, (date, datetime)) else value
+
+
+def canonical_record(loaded: dict[str, Any]) -> dict[str, Any]:
+    """``to_json`` for a loaded household, touching only the fields that need it.
+
+    ``HouseholdSchema`` yields a UUID ``id``, dates in ``status_dates`` and
+    aware datetimes in ``captured_at``, ``location.captured_at`` and
+    ``photos[].taken_at``; everything else is JSON already (and freshly built
+    by the load, so it is shared, not copied).
+    """
+    out = dict(loaded)
+    out["id"] = str(out["id"])
+    if "captured_at" in out:
+        out["captured_at"] = _iso(out["captured_at"])
+    if out.get("status_dates"):
+        out["status_dates"] = {stage: _iso(day) for stage, day in out["status_dates"].items()}
+    location = out.get("location")
+    if location and "captured_at" in location:
+        out["location"] = {**location, "captured_at": _iso(location["captured_at"])}
+    if out.get("photos"):
+        out["photos"] = [{**p, "taken_at": _iso(p["taken_at"])} if "taken_at" in p else p for p in out["photos"]]
+    return out
+
+
 def check_record(raw: Any, index: int = 0) -> Checked:
     """Load one record; never raises for bad input."""
     try:
         loaded = _SCHEMA.load(raw)
     except ValidationError as exc:
         return Checked(index, _raw_id(raw), errors=flatten(exc.messages))
-    record = to_json(loaded)
+    record = canonical_record(loaded)
     return Checked(index, record["id"], record, content_hash(record))
 
 

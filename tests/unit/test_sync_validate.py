@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from schemas.household import HouseholdSchema, canonical
-from sync.validate import check_batch, check_record, flatten, to_json
+from sync.validate import canonical_record, check_batch, check_record, flatten, to_json
 from tests.sync_support import household
 from tracker.demo.generate import communes_from_features, demo_households, demo_plan
 from tracker.geo.synthetic import synthetic_province
@@ -21,6 +21,7 @@ def test_fast_canonical_form_equals_the_schema_dump() -> None:
     for record in records:
         loaded = schema.load(record)
         assert to_json(loaded) == canonical(loaded)
+        assert canonical_record(schema.load(record)) == canonical(loaded)
         assert check_record(record).record == canonical(loaded)
 
 

@@ -144,9 +144,9 @@ def push(caller: Principal, batch_id: str, households: Sequence[Any]) -> dict[st
     results = _results(items, sets)
     answer = {"batch_id": batch_id, "results": results}
     _audit_batch(caller, batch_id, results, now)
-    db.session.add(SyncBatch(device_id=caller.device_id, batch_id=batch_id, user_id=caller.user_id,
-                             request_hash=digest, response=answer, created_at=now))
-    db.session.flush()
+    db.session.execute(SyncBatch.__table__.insert().values(
+        device_id=caller.device_id, batch_id=batch_id, user_id=caller.user_id, request_hash=digest,
+        response=answer, created_at=now))
     return answer
 
 
