@@ -322,3 +322,31 @@ def test_openapi_documents_the_reports(client) -> None:
     assert {p["name"] for p in progress["parameters"]} >= {"level", "as_of", "known_at", "set", "plan"}
     row = spec["components"]["schemas"]["ProgressRow"]["properties"]
     assert FIELDS <= set(row)
+
+
+@pytest.mark.parametrize("level", ["commune", "district", "province"])
+def test_the_answer_is_what_the_schema_documents(client, app, tmp_path: Path, level: str) -> None:
+    """The view encodes the service's dict directly; it must equal the schema's dump of it."""
+    import json
+
+    from schemas.progress import ProgressReportSchema
+    from tracker.progress.service import progress_report, resolve
+
+    scenario(tmp_path)
+    body = get(client, f"/api/v1/progress?level={level}&as_of={AS_OF}&known_at={REPORT_TIME}")
+    ctx = resolve(date(2025, 4, 16), at("2025-04-16 17:00"))
+    dumped = json.loads(json.dumps(ProgressReportSchema().dump(progress_report(ctx, level).as_dict())))
+    assert body == dumped
+
+
+def test_cached_figures_follow_new_revisions(client, tmp_path: Path) -> None:
+    scenario(tmp_path)
+    headers = bearer()
+    first = rows_by_code(get(client, f"/api/v1/progress?as_of={AS_OF}", headers))
+    assert rows_by_code(get(client, f"/api/v1/progress?as_of={AS_OF}", headers)) == first
+    store([record("90003", status="completed", dates=_dates(started="2025-03-01", completed="2025-04-01"))],
+          received_at=at("2025-04-16 12:00"))
+    after = rows_by_code(get(client, f"/api/v1/progress?as_of={AS_OF}", headers))
+    assert after["90003"]["completed"]["total"] == first["90003"]["completed"]["total"] + 1
+    other_day = rows_by_code(get(client, "/api/v1/progress?as_of=2025-03-15", headers))
+    assert other_day["90003"]["completed"]["total"] == 0

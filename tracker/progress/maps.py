@@ -102,9 +102,9 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def communes_layer(ctx: ReportContext, zoom: int) -> geojson.FeatureCollection:
+def communes_layer(ctx: ReportContext, zoom: int, key: tuple[Any, ...] | None = None) -> geojson.FeatureCollection:
     """Every commune in scope, its outline and the progress row as properties."""
-    report = progress_report(ctx, "commune")
+    report = progress_report(ctx, "commune", key)
     rows = {row["code"]: row for row in report.rows}
     outlines = simplified_outlines(ctx.boundary_set, zoom)
     units = {

@@ -24,7 +24,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from threading import Lock
 from datetime import date, datetime, timezone
-from typing import Any
+from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -234,36 +234,52 @@ def _fingerprint() -> tuple[Any, ...]:
     return count, last_id, last_received
 
 
-def cached_commune_tallies(ctx: ReportContext) -> tuple[dict[str | None, Tally], dict[str, int]]:
-    """:func:`commune_tallies`, remembered per app while the revisions stay the same.
+def report_key(ctx: ReportContext) -> tuple[Any, ...] | None:
+    """A key naming exactly the figures ``ctx`` asks for, or None when they must not be remembered.
+
+    It holds the boundary set version, the plan revision, ``as_of``, the
+    scope, ``known_at`` ("latest" when at or after the latest receipt: the
+    figures are the same) and a signature of the stored revisions, so any
+    insert or delete gives a new key.
+    """
+    count, last_id, last_received = _fingerprint()
+    if last_received is not None and last_received > utcnow():
+        return None  # revisions dated in the future: "now" moves on its own
+    latest = last_received is None or ctx.known_at >= last_received
+    return (ctx.boundary_set.id, ctx.boundary_set.version, ctx.boundary_set.checksum,
+            ctx.revision.id if ctx.revision else None, ctx.as_of,
+            "latest" if latest else ctx.known_at.isoformat(), ctx.scope, count, last_id, last_received)
+
+
+def remember(name: str, key: tuple[Any, ...] | None, compute: Callable[[], Any], entries: int = CACHE_ENTRIES) -> Any:
+    """``compute()``, remembered per app under ``key`` for ``CACHE_SECONDS`` (never when ``key`` is None)."""
+    if key is None:
+        return compute()
+    now = utcnow()
+    cache: OrderedDict[Any, Any] = current_app.extensions.setdefault(f"progress_{name}", OrderedDict())
+    with _CACHE_LOCK:
+        entry = cache.get(key)
+        if entry is not None and (now - entry[0]).total_seconds() < CACHE_SECONDS:
+            cache.move_to_end(key)
+            return entry[1]
+    value = compute()
+    with _CACHE_LOCK:
+        cache[key] = (now, value)
+        while len(cache) > entries:
+            cache.popitem(last=False)
+    return value
+
+
+def cached_commune_tallies(
+    ctx: ReportContext, key: tuple[Any, ...] | None = None
+) -> tuple[dict[str | None, Tally], dict[str, int]]:
+    """:func:`commune_tallies`, remembered per app while the stored revisions stay the same.
 
     Reports, the map and the exports ask for the same figures again and
     again; the GROUP BY runs again only when a revision was added or removed,
-    the boundary set or plan revision differs, or the entry is older than
-    ``CACHE_SECONDS``. A ``known_at`` at or after the latest receipt shares
-    the entry of "now" (the figures are the same).
+    the set or plan revision differs, or the entry is older than ``CACHE_SECONDS``.
     """
-    count, last_id, last_received = _fingerprint()
-    now = utcnow()
-    if last_received is not None and last_received > now:
-        return commune_tallies(ctx)  # revisions dated in the future: "now" moves, do not remember
-    latest = last_received is None or ctx.known_at >= last_received
-    key = (ctx.boundary_set.id, ctx.boundary_set.version, ctx.boundary_set.checksum,
-           ctx.revision.id if ctx.revision else None, ctx.as_of,
-           "latest" if latest else ctx.known_at.isoformat(), ctx.scope)
-    signature = (count, last_id, last_received)
-    cache: OrderedDict[Any, Any] = current_app.extensions.setdefault("progress_tallies", OrderedDict())
-    with _CACHE_LOCK:
-        entry = cache.get(key)
-        if entry is not None and entry[0] == signature and (now - entry[1]).total_seconds() < CACHE_SECONDS:
-            cache.move_to_end(key)
-            return entry[2]
-    result = commune_tallies(ctx)
-    with _CACHE_LOCK:
-        cache[key] = (signature, now, result)
-        while len(cache) > CACHE_ENTRIES:
-            cache.popitem(last=False)
-    return result
+    return remember("tallies", key if key is not None else report_key(ctx), lambda: commune_tallies(ctx))
 
 
 def commune_tallies(ctx: ReportContext) -> tuple[dict[str | None, Tally], dict[str, int]]:
@@ -404,13 +420,13 @@ class Report:
         }
 
 
-def progress_report(ctx: ReportContext, level: str = "commune") -> Report:
+def progress_report(ctx: ReportContext, level: str = "commune", key: tuple[Any, ...] | None = None) -> Report:
     """The roll-up at ``level``: one row per unit with a plan or households."""
     units = set_units(ctx.boundary_set)
     if level == "district" and not any(u.level == "district" for u in units.values()):
         raise ApiError(422, f"Boundary set {ctx.boundary_set.name!r} has no districts.",
                        fields={"level": [f"Boundary set {ctx.boundary_set.name!r} has no districts."]})
-    cached, unassigned = cached_commune_tallies(ctx)
+    cached, unassigned = cached_commune_tallies(ctx, key)
     tallies = {code: list(tally) for code, tally in cached.items()}  # the cached sums stay untouched
     commune_rows: list[dict[str, Any]] = []
     groups: dict[str, Tally] = {}

@@ -16,7 +16,7 @@ from tracker.accounts.auth import auth_required, principal
 from tracker.dbtypes import utcnow
 from tracker.extensions import db
 from tracker.progress import maps
-from tracker.progress.service import context_from_args, progress_report, resolve_set
+from tracker.progress.service import context_from_args, progress_report, remember, report_key, resolve_set
 
 blp = Blueprint("progress", __name__, url_prefix="/api/v1", description="Progress reports and completion maps")
 
@@ -50,17 +50,31 @@ def collection_body(collection: geojson.FeatureCollection, volatile: tuple[str, 
     return head[:-1] + b',"features":' + features + b"}", etag
 
 
-def json_answer(body: bytes, etag: str) -> Response:
+class Body:
+    """A GeoJSON answer ready to send: the bytes, the ETag, the gzipped bytes once asked for."""
+
+    def __init__(self, body: bytes, etag: str) -> None:
+        self.body, self.etag = body, etag
+        self._gzipped: bytes | None = None
+
+    def gzipped(self) -> bytes:
+        if self._gzipped is None:
+            self._gzipped = gzip.compress(self.body, compresslevel=6)
+        return self._gzipped
+
+
+def json_answer(answer: Body) -> Response:
     """A GeoJSON body, gzipped when the client accepts it, with an ETag and 304s."""
+    etag = answer.etag
     if _etag_matches(etag):
         response = Response(status=304)
         response.headers["ETag"] = f'"{etag}"'
         return response
-    response = Response(body, mimetype="application/geo+json")
+    response = Response(answer.body, mimetype="application/geo+json")
     response.headers["Cache-Control"] = "private, no-cache"
     response.headers["Vary"] = "Accept-Encoding, Authorization"
-    if len(body) >= GZIP_MIN_BYTES and "gzip" in request.headers.get("Accept-Encoding", "").lower():
-        response.set_data(gzip.compress(body, compresslevel=6))
+    if len(answer.body) >= GZIP_MIN_BYTES and "gzip" in request.headers.get("Accept-Encoding", "").lower():
+        response.set_data(answer.gzipped())
         response.headers["Content-Encoding"] = "gzip"
         etag = f"{etag}-gz"
     response.headers["ETag"] = f'"{etag}"'
@@ -79,7 +93,11 @@ def progress(args: dict[str, Any]) -> dict[str, Any]:
     what the server had received by then, so a report can be reproduced.
     """
     ctx = context_from_args(args, principal().commune_scope())
-    return progress_report(ctx, args["level"]).as_dict()
+    body = json.dumps(progress_report(ctx, args["level"]).as_dict(), cls=maps.Encoder, ensure_ascii=False,
+                      separators=(",", ":"))
+    # The service builds exactly ProgressReportSchema's shape (a test holds
+    # them equal); encoding directly keeps a national report fast.
+    return Response(body, mimetype="application/json")
 
 
 @blp.route("/map/communes.geojson")
@@ -90,8 +108,16 @@ def progress(args: dict[str, Any]) -> dict[str, Any]:
 def communes_map(args: dict[str, Any]) -> Response:
     """Communes with the progress figures as properties (ETag / If-None-Match aware)."""
     ctx = context_from_args(args, principal().commune_scope())
-    collection = maps.communes_layer(ctx, args["zoom"])
-    return json_answer(*collection_body(collection, () if "known_at" in args else ("known_at",)))
+    key = report_key(ctx)
+    volatile = () if "known_at" in args else ("known_at",)
+
+    def build() -> Body:
+        collection = maps.communes_layer(ctx, args["zoom"], key)
+        return Body(*collection_body(collection, volatile))
+
+    asked = ctx.known_at.isoformat() if "known_at" in args else "now"
+    map_key = None if key is None else (key, args["zoom"], asked)
+    return json_answer(remember("map", map_key, build, entries=4))
 
 
 @blp.route("/households.geojson")
@@ -114,4 +140,4 @@ def households_map(args: dict[str, Any]) -> Response:
     collection["boundary_set"] = boundary_set.name
     collection["known_at"] = known_at.isoformat()
     collection["truncated"] = len(rows) > limit
-    return json_answer(*collection_body(collection, () if "known_at" in args else ("known_at",)))
+    return json_answer(Body(*collection_body(collection, () if "known_at" in args else ("known_at",))))
