@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -263,7 +264,7 @@ def measure(app: Any, token: str, runs: int, log: Callable[[str], None]) -> dict
     from sqlalchemy import text
 
     from tracker.extensions import db
-    from tracker.progress.service import progress_report, resolve
+    from tracker.progress.service import commune_sums_query, progress_report, resolve
 
     results: dict[str, Any] = {}
     headers = {"Authorization": f"Bearer {token}"}
@@ -271,10 +272,18 @@ def measure(app: Any, token: str, runs: int, log: Callable[[str], None]) -> dict
         rows = db.session.execute(text("SELECT count(*) FROM household_revisions")).scalar()
         results["households"] = rows
         ctx = resolve(AS_OF, datetime.now(timezone.utc), SET_NAME, None, None)
-        progress_report(ctx, "commune")  # warm the caches
+
+        def cold(level: str) -> Any:
+            for name in ("progress_tallies", "progress_map"):
+                app.extensions.pop(name, None)
+            return progress_report(ctx, level)
+
+        cold("commune")  # the set's units are loaded once per set version
+        results["sql_ms"], _ = median_ms(lambda: db.session.execute(commune_sums_query(ctx)).all(), runs)
+        results["rollup_cold_ms"], _ = median_ms(lambda: cold("commune"), runs)
         results["rollup_ms"], _ = median_ms(lambda: progress_report(ctx, "commune"), runs)
         results["rollup_rows"] = len(progress_report(ctx, "commune").rows)
-        results["rollup_province_ms"], _ = median_ms(lambda: progress_report(ctx, "province"), runs)
+        results["rollup_province_cold_ms"], _ = median_ms(lambda: cold("province"), runs)
         results["count_ms"], _ = median_ms(
             lambda: db.session.execute(text("SELECT count(*) FROM household_revisions")).scalar(), runs)
         results["naive_ms"], _ = median_ms(lambda: naive_rollup(app), max(3, runs // 3))
@@ -284,6 +293,8 @@ def measure(app: Any, token: str, runs: int, log: Callable[[str], None]) -> dict
     results["rollup_http_ms"], _ = median_ms(lambda: client.get(url, headers=headers), runs)
     for zoom in (6, 8):
         murl = f"/api/v1/map/communes.geojson?as_of={AS_OF}&zoom={zoom}"
+        for name in ("progress_tallies", "progress_map"):
+            app.extensions.pop(name, None)  # a cold answer: figures, outlines and body all computed
         start = time.perf_counter()
         first = client.get(murl, headers={**headers, "Accept-Encoding": "gzip"})
         results[f"map{zoom}_cold_ms"] = (time.perf_counter() - start) * 1000
@@ -354,22 +365,26 @@ def report(label: str, res: dict[str, Any], exports: dict[str, dict[str, Any]]) 
         ok = ok and passed is not False
         print(f"  {name:<48} {value:>16}  {target:<14} {mark}")
 
-    print(f"\n== {label}: {res['households']:,} household revisions, {res['rollup_rows']:,} commune rows ==")
-    line("roll-up, commune level (service, median)", f"{res['rollup_ms']:.1f} ms", "< 200 ms",
+    print(f"\n== {label}: {res['households']:,} household revisions, {res['rollup_rows']:,} commune rows "
+          f"(medians; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs) ==")
+    line("roll-up, commune level, cold (GROUP BY runs)", f"{res['rollup_cold_ms']:.1f} ms", "< 200 ms",
+         res["rollup_cold_ms"] < TARGET_ROLLUP_MS)
+    line("  of which the GROUP BY query alone", f"{res['sql_ms']:.1f} ms")
+    line("roll-up, commune level, warm (figures cached)", f"{res['rollup_ms']:.1f} ms", "< 200 ms",
          res["rollup_ms"] < TARGET_ROLLUP_MS)
-    line("roll-up, commune level (HTTP JSON, median)", f"{res['rollup_http_ms']:.1f} ms")
-    line("roll-up, province level (service, median)", f"{res['rollup_province_ms']:.1f} ms")
-    line("baseline: SELECT count(*) (median)", f"{res['count_ms']:.1f} ms")
-    line("baseline: naive Python loop roll-up (median)", f"{res['naive_ms']:.1f} ms")
-    line("roll-up / count(*)", f"{res['rollup_ms'] / max(res['count_ms'], 0.001):.1f} x")
-    line("naive loop / roll-up", f"{res['naive_ms'] / max(res['rollup_ms'], 0.001):.1f} x")
+    line("roll-up, commune level, HTTP JSON, warm", f"{res['rollup_http_ms']:.1f} ms")
+    line("roll-up, province level, cold", f"{res['rollup_province_cold_ms']:.1f} ms")
+    line("baseline: SELECT count(*)", f"{res['count_ms']:.1f} ms")
+    line("baseline: naive roll-up, Python loop over rows", f"{res['naive_ms']:.1f} ms")
+    line("cold roll-up / count(*)", f"{res['rollup_cold_ms'] / max(res['count_ms'], 0.001):.1f} x")
+    line("naive loop / cold roll-up", f"{res['naive_ms'] / max(res['rollup_cold_ms'], 0.001):.1f} x")
     for zoom in (6, 8):
         line(f"map zoom {zoom}: {res[f'map{zoom}_features']:,} features, gzipped",
              f"{res[f'map{zoom}_gz_bytes'] / 1024 / 1024:.2f} MB", "< 1.5 MB",
              res[f"map{zoom}_gz_bytes"] < TARGET_MAP_GZ_BYTES)
         line(f"map zoom {zoom}: raw JSON", f"{res[f'map{zoom}_raw_bytes'] / 1024 / 1024:.2f} MB")
-        line(f"map zoom {zoom}: first (simplify + cache)", f"{res[f'map{zoom}_cold_ms']:.0f} ms")
-        line(f"map zoom {zoom}: cached geometry (median)", f"{res[f'map{zoom}_ms']:.0f} ms")
+        line(f"map zoom {zoom}: first (roll-up, simplify, encode)", f"{res[f'map{zoom}_cold_ms']:.0f} ms")
+        line(f"map zoom {zoom}: again, same data (median)", f"{res[f'map{zoom}_ms']:.0f} ms")
         line(f"map zoom {zoom}: If-None-Match → 304 (median)", f"{res[f'map{zoom}_304_ms']:.0f} ms")
     idle = exports["idle"]["peak_mb"]
     line("baseline: app start + one request, peak RSS", f"{idle:.0f} MB")
