@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
+from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, pre_load, validate
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 LEVELS = ("province", "district", "commune")
@@ -34,7 +34,7 @@ class Day(fields.Date):
         return day
 
 
-class Instant(fields.Field):
+class Instant(fields.DateTime):
     """An ISO 8601 instant; naive times are Asia/Ho_Chi_Minh.
 
     In a query string an unencoded ``+07:00`` arrives as `` 07:00``; that
@@ -178,5 +178,14 @@ class ProgressReportSchema(Schema):
 class GeoJsonSchema(Schema):
     """A GeoJSON FeatureCollection (RFC 7946)."""
 
+    class Meta:
+        unknown = INCLUDE  # RFC 7946 allows foreign members
+
     type = fields.String(required=True, metadata={"example": "FeatureCollection"})
     features = fields.List(fields.Dict(), required=True)
+    as_of = fields.String(metadata={"description": "Communes layer: the date the figures are as of"})
+    known_at = fields.String(metadata={"description": "What the server had received by this moment"})
+    boundary_set = fields.String()
+    plan = fields.Dict(allow_none=True, metadata={"description": "Communes layer: the plan revision used"})
+    zoom = fields.Integer(allow_none=True, metadata={"description": "Communes layer: geometry detail"})
+    truncated = fields.Boolean(metadata={"description": "Households layer: more points than the limit"})
