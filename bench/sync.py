@@ -23,6 +23,7 @@ import argparse
 import http.client
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -177,7 +178,7 @@ def time_validation(records: list[dict[str, Any]], repeats: int = 3) -> float:
     return best / len(records)
 
 
-def time_bare_insert(folder: Path, records: list[dict[str, Any]], batch: int) -> float:
+def time_bare_insert(folder: Path, records: list[dict[str, Any]], batch: int, name: str = "bare.db") -> float:
     """Seconds per record of inserting households and revisions in bulk, committed per batch."""
     from flask_migrate import upgrade
 
@@ -192,7 +193,7 @@ def time_bare_insert(folder: Path, records: list[dict[str, Any]], batch: int) ->
     for record in records:
         data = canonical(schema.load(record))
         rows.append((data, content_hash(data), revision_columns(data)))
-    app = _app(f"sqlite:///{folder / 'bare.db'}", folder)
+    app = _app(f"sqlite:///{folder / name}", folder)
     with app.app_context():
         upgrade()
         households, revisions = Household.__table__, HouseholdRevision.__table__
@@ -231,21 +232,32 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--clients", type=int, default=1, help="phones pushing at the same time")
+    parser.add_argument("--runs", type=int, default=2,
+                        help="repeat every measurement on a fresh database and keep the best (default 2)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp:
         folder = Path(tmp)
         url, records, _codes = prepare(folder, args.records)
-        process, port = start_server(url, folder, args.workers)
-        try:
-            wall, latencies, outcomes = push_all(port, records, args.batch, args.clients)
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-        stored = count_households(url, folder)
-        validation = time_validation(records)
-        bare_insert = time_bare_insert(folder, records, args.batch)
+        pristine = folder / "pristine.db"
+        shutil.copyfile(folder / "bench.db", pristine)
+        runs = []
+        for run in range(args.runs):
+            run_db = folder / f"run{run}.db"
+            shutil.copyfile(pristine, run_db)
+            run_url = f"sqlite:///{run_db}"
+            process, port = start_server(run_url, folder, args.workers)
+            try:
+                wall, latencies, outcomes = push_all(port, records, args.batch, args.clients)
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
+            runs.append((wall, latencies, outcomes, count_households(run_url, folder)))
+            print(f"run {run + 1}: {len(records) / wall:.0f} records/s")
+        validation = time_validation(records, repeats=max(3, args.runs))
+        bare_insert = min(time_bare_insert(folder, records, args.batch, name=f"bare{i}.db") for i in range(args.runs))
 
+    wall, latencies, outcomes, stored = min(runs, key=lambda r: r[0])
     rate = len(records) / wall
     ceiling_per_record = validation + bare_insert
     ceiling = 1 / ceiling_per_record
@@ -256,13 +268,14 @@ def main() -> None:
     print(f"pushed {len(records)} records in {len(latencies)} batches of {args.batch} "
           f"({args.workers} workers, {args.clients} client{'s' if args.clients > 1 else ''}): "
           f"{', '.join(f'{k} {v}' for k, v in sorted(outcomes.items()))}; {stored} households stored")
-    print(f"end to end:        {rate:8.0f} records/s   ({wall:.2f} s)")
+    print(f"end to end:        {rate:8.0f} records/s   ({wall:.2f} s, best of {args.runs})")
     print(f"batch latency:     p50 {p50:6.1f} ms   p95 {p95:6.1f} ms   (target p95 < {TARGET_P95_MS:.0f} ms)")
     print(f"validation alone:  {validation * 1e6:8.1f} µs/record")
     print(f"bare bulk insert:  {bare_insert * 1e6:8.1f} µs/record")
     print(f"ceiling:           {ceiling:8.0f} records/s   (validation + bare insert, one core)")
     print(f"share of ceiling:  {share * 100:8.1f} %       (target ≥ {TARGET_SHARE * 100:.0f} %)")
-    ok = share >= TARGET_SHARE and p95 < TARGET_P95_MS and stored == len(records)
+    print(f"machine load:      {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
+    ok = share >= TARGET_SHARE and p95 < TARGET_P95_MS and all(r[3] == len(records) for r in runs)
     print("result:            " + ("OK" if ok else "BELOW TARGET"))
     sys.exit(0 if ok else 1)
 

@@ -43,13 +43,15 @@ def assignment_row(revision_id: int, set_id: int, result: Assignment) -> dict[st
     }
 
 
-def assign_records(records: Sequence[dict[str, Any]]) -> dict[int, list[Assignment]]:
-    """Each set's assignments for canonical records, keyed by set id."""
+def assign_records(
+    records: Sequence[dict[str, Any]], sets: Sequence[BoundarySet] | None = None
+) -> dict[int, list[Assignment]]:
+    """Each set's assignments for canonical records, keyed by set id (every set unless given)."""
     lats = [r["location"]["lat"] for r in records]
     lons = [r["location"]["lon"] for r in records]
     accs = [r["location"]["accuracy_m"] for r in records]
     declared = [r.get("declared_commune") for r in records]
-    return {s.id: assign_points(s, lats, lons, accs, declared) for s in boundary_sets()}
+    return {s.id: assign_points(s, lats, lons, accs, declared) for s in (boundary_sets() if sets is None else sets)}
 
 
 def reassign_set(boundary_set: BoundarySet, chunk: int = 20_000) -> int:

@@ -101,7 +101,7 @@ class Sets:
     def __init__(self) -> None:
         self.all: list[BoundarySet] = boundary_sets()
         self.names = {s.id: s.name for s in self.all}
-        primary = default_set()
+        primary = default_set(self.all)
         self.primary_id = primary.id if primary else None
 
 
@@ -131,7 +131,7 @@ def push(caller: Principal, batch_id: str, households: Sequence[Any]) -> dict[st
     items = [Item(c) for c in check_batch(households)]
     valid = [item for item in items if item.checked.ok]
     sets = Sets()
-    _assign(valid, [item.record for item in valid])
+    _assign(valid, [item.record for item in valid], sets)
 
     locks.lock(locks.NS_BATCH, [f"{caller.device_id}\x00{batch_id}"])
     if (answer := replayed(caller, batch_id, digest)) is not None:  # a twin of this batch just committed
@@ -152,10 +152,10 @@ def push(caller: Principal, batch_id: str, households: Sequence[Any]) -> dict[st
 
 # ---- reading ------------------------------------------------------------------
 
-def _assign(items: list[Item], records: list[dict[str, Any]]) -> None:
+def _assign(items: list[Item], records: list[dict[str, Any]], sets: Sets) -> None:
     if not items:
         return
-    by_set = assign_records(records)
+    by_set = assign_records(records, sets.all)
     for i, item in enumerate(items):
         item.per_set = {set_id: assigned[i] for set_id, assigned in by_set.items()}
 
@@ -239,7 +239,7 @@ def _decide_all(items: list[Item], caller: Principal, sets: Sets) -> None:
     # A merged record may sit somewhere else than the pushed one: assign it again.
     moved = [item for item in items if item.decision and item.decision.writes
              and item.decision.hash != item.checked.hash and _place(item.decision.record) != _place(item.checked.record)]
-    _assign(moved, [item.outcome.record or {} for item in moved])
+    _assign(moved, [item.outcome.record or {} for item in moved], sets)
     for item in items:
         decision = item.decision
         assert decision is not None

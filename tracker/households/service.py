@@ -30,14 +30,14 @@ class StoreResult:
     errors: dict[str, list[str]] = field(default_factory=dict)
 
 
-def default_set() -> BoundarySet | None:
+def default_set(sets: list[BoundarySet] | None = None) -> BoundarySet | None:
     """The set answers and reports use unless told otherwise.
 
     ``DEFAULT_BOUNDARY_SET`` when configured, else the set of the most recent
     plan, else the newest set.
     """
     name = current_app.config.get("DEFAULT_BOUNDARY_SET")
-    sets = boundary_sets()
+    sets = boundary_sets() if sets is None else sets
     if name:
         return next((s for s in sets if s.name == name), None)
     plan = db.session.scalar(select(Plan).order_by(Plan.created_at.desc(), Plan.id.desc()))
