@@ -121,6 +121,8 @@ class PullResponseSchema(Schema):
     changes = fields.List(fields.Nested(ChangeSchema))
     next_cursor = fields.String()
     has_more = fields.Boolean()
+    reference_complete = fields.Boolean(metadata={
+        "description": "The communes and plan targets in this answer are the whole set (replace, not merge)"})
 
 
 # ---- receipt ------------------------------------------------------------------
@@ -153,7 +155,7 @@ class ConflictQueryArgs(Schema):
     status = fields.String(load_default="open", validate=validate.OneOf(("open", "resolved", "all")))
     household_id = fields.UUID()
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**31 - 1))
 
 
 class ConflictSchema(Schema):

@@ -5,8 +5,17 @@ from typing import Any
 
 from flask_smorest import Api as SmorestApi
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from schemas.errors import ErrorSchema
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:…>`` in every route stops at 2**31 - 1 (PostgreSQL ``integer`` ids): a larger id is a 404, not a 500."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002 (Werkzeug's name)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 class Api(SmorestApi):
@@ -19,6 +28,7 @@ class Api(SmorestApi):
         from tracker.docs.spec import ErrorResponsesPlugin
         from tracker.docs.views import bp as docs_bp
 
+        app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
         kwargs = dict(spec_kwargs or {})
         kwargs["extra_plugins"] = [*kwargs.get("extra_plugins", ()), ErrorResponsesPlugin()]
         super().init_app(app, spec_kwargs=kwargs)
