@@ -98,6 +98,9 @@ def register_cli(app: Flask) -> None:
     from tracker.households.cli import households_cli
 
     app.cli.add_command(households_cli)
+    from tracker.backup.cli import backup_cli
+
+    app.cli.add_command(backup_cli)
 
 
 def register_logging(app: Flask) -> None:

@@ -1,0 +1,1 @@
+"""Backups: the database and the photos in one archive, and back again."""
