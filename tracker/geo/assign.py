@@ -54,13 +54,19 @@ metres.  Two tools are used:
   few extra ones, never miss one.
 * Measuring uses the WGS 84 ellipsoid's metres per degree of longitude and
   of latitude at the point itself (:func:`metres_per_degree`), applied to the
-  straight lon/lat edges near it.  That linear map keeps the published edges
-  straight (so a point outside a polygon is never measured as inside it) and
-  is the ellipsoidal distance to about 1e-5 relative within a few hundred
-  metres, 0.5 % at 100 km.  Beyond 100 km from the index the distance is the
-  geodesic (pyproj.Geod, WGS 84) to the nearest boundary point found in
-  degrees: exact for that point, an upper bound within a few per cent of the
-  true nearest at such ranges.
+  straight lon/lat edges near it (indexed in runs of a few edges).  That
+  linear map keeps the published edges straight, so a point outside a
+  polygon is never measured as inside it, and it matches the ellipsoidal
+  distance to about 0.01 % over a couple of kilometres (the scale drifts by
+  that much across such a distance).  A projected copy of the polygons
+  would not do: it bends the published edges by centimetres, enough to put
+  a point on the wrong side of one.
+* For an outside point farther than 2 km (and twice its snapping
+  tolerance) from every commune, ``nearest`` is the commune of the nearest
+  boundary point found in degrees and ``distance_m`` the geodesic distance
+  (pyproj.Geod, WGS 84) to that point: exact for it, and at most about 8 %
+  above the true nearest distance (the spread of metres per degree by
+  direction at Vietnam's latitudes).  Such a point is never snapped.
 
 Speed: :meth:`CommuneIndex.assign_many` first looks every point up in a
 raster built once with the index (see :class:`_Raster`), which settles the
@@ -73,15 +79,20 @@ STRtrees and prepared polygons, which is also the only path
 """
 from __future__ import annotations
 
+import gc
 import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import shapely
 import shapely.geometry
 from pyproj import Geod
+
+from tracker.geo.sources import read_features
 
 FLAG_AMBIGUOUS = "ambiguous"
 FLAG_OUTSIDE = "outside"
@@ -112,7 +123,7 @@ M_CONTAINED, M_TIE_BREAK, M_NEAREST, M_DECLARED, M_UNASSIGNED = range(len(METHOD
 #: accuracy radius, if larger) is assigned to that commune.
 SNAP_TOLERANCE_M = 250.0
 #: How far depth inside overlapping communes is measured.
-DEPTH_REACH_M = 1_000.0
+DEPTH_REACH_M = 200.0
 
 #: Default raster cell size for the fast path, in metres (north-south).
 DEFAULT_CELL_M = 100.0
@@ -380,6 +391,7 @@ class _Raster:
     EPS = 1e-6  # cell units: closer to an edge than this is "on" it
     OWNER_BITS = 24
     BLOCK_SHIFT = 4  # storage blocks of 16 x 16 cells
+    REACH = 1  # stage 2 looks this many cells around the point's own cell
 
     def __init__(self, edges: _Edges, bounds: Sequence[float], step: float, max_rings: int = _MAX_RINGS):
         minx, miny, maxx, maxy = bounds
@@ -452,7 +464,11 @@ class _Raster:
 
         Every edge is sampled at most one cell apart in each axis, so each of
         its points is within half a cell (per axis) of a sample: the cells
-        meeting a one-cell box around each sample cover the edge (a superset).
+        meeting a one-cell box around each sample include every cell the
+        edge touches.  Of those, the cells (grown by EPS) that the edge
+        really meets are kept: a box meets a segment when their bounding
+        boxes overlap and the box's corners are not all strictly on one side
+        of the segment's line.
         """
         ax, ay, bx, by = self.ax, self.ay, self.bx, self.by
         count = np.ceil(np.maximum(np.abs(bx - ax), np.abs(by - ay))).astype(np.int64) + 1
@@ -462,7 +478,8 @@ class _Raster:
         px = ax[edge] + t * (bx - ax)[edge]
         py = ay[edge] + t * (by - ay)[edge]
         del t
-        half = 0.5 + self.EPS
+        eps = self.EPS
+        half = 0.5 + eps
         xlo = np.floor(px - half).astype(np.int64)
         xhi = np.floor(px + half).astype(np.int64)
         ylo = np.floor(py - half).astype(np.int64)
@@ -471,10 +488,28 @@ class _Raster:
         keys = []
         for dy in range(3):
             for dx in range(3):
-                sel = (xlo + dx <= xhi) & (ylo + dy <= yhi)
-                rows = np.clip(ylo[sel] + dy, 0, self.nrows - 1)
-                cols = np.clip(xlo[sel] + dx, 0, self.ncols - 1)
-                keys.append((rows * self.ncols + cols) * len(ax) + edge[sel])
+                sel = np.flatnonzero((xlo + dx <= xhi) & (ylo + dy <= yhi))
+                e = edge[sel]
+                col = xlo[sel] + dx
+                row = ylo[sel] + dy
+                meets = (
+                    (np.minimum(ax[e], bx[e]) <= col + 1 + eps)
+                    & (np.maximum(ax[e], bx[e]) >= col - eps)
+                    & (np.minimum(ay[e], by[e]) <= row + 1 + eps)
+                    & (np.maximum(ay[e], by[e]) >= row - eps)
+                )
+                ux, uy = bx[e] - ax[e], by[e] - ay[e]
+                side = [
+                    ux * (cy - ay[e]) - uy * (cx - ax[e])
+                    for cx in (col - eps, col + 1 + eps)
+                    for cy in (row - eps, row + 1 + eps)
+                ]
+                above = (side[0] > 0) & (side[1] > 0) & (side[2] > 0) & (side[3] > 0)
+                below = (side[0] < 0) & (side[1] < 0) & (side[2] < 0) & (side[3] < 0)
+                meets &= ~above & ~below
+                rows = np.clip(row[meets], 0, self.nrows - 1)
+                cols = np.clip(col[meets], 0, self.ncols - 1)
+                keys.append((rows * self.ncols + cols) * len(ax) + e[meets])
         key = _sorted_unique(np.concatenate(keys))
         return key // len(ax), key % len(ax)
 
@@ -584,7 +619,7 @@ class _Raster:
         done = (value >= 0) & (r < rings + margin)
         result = np.where(done, owner, -1)
         # Stage 2: exact local geometry.
-        todo = np.flatnonzero(~done & (value != -1) & (r < 1.0))
+        todo = np.flatnonzero(~done & (value != -1) & (r < self.REACH))
         extra_point = extra_poly = np.zeros(0, dtype=np.int64)
         if len(todo):
             local, extra_point, extra_poly = self._settle_local(
@@ -615,18 +650,19 @@ class _Raster:
         count = np.where(own_list, self.list_offsets[lid + 1] - first, 0)
         point, edge = _expand(first, count)
         n_own = len(point)
-        # Edges of neighbouring cells that the box of radius r meets (r < 1).
+        # Edges of the other cells that the box of radius r meets (r < REACH).
         c0 = np.floor(gx - r).astype(np.intp)
         c1 = np.floor(gx + r).astype(np.intp)
         r0 = np.floor(gy - r).astype(np.intp)
         r1 = np.floor(gy + r).astype(np.intp)
         more_p, more_e = [point], [edge]
-        for dr, dc in ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)):
+        steps = range(-self.REACH, self.REACH + 1)
+        for dr, dc in ((dr, dc) for dr in steps for dc in steps if dr or dc):
             need = np.ones(m, dtype=bool)
             if dc:
-                need &= (c0 < col) if dc < 0 else (c1 > col)
+                need &= (c0 <= col + dc) if dc < 0 else (c1 >= col + dc)
             if dr:
-                need &= (r0 < row) if dr < 0 else (r1 > row)
+                need &= (r0 <= row + dr) if dr < 0 else (r1 >= row + dr)
             sub = np.flatnonzero(need)
             if not len(sub):
                 continue
@@ -712,20 +748,6 @@ class _Raster:
         extra_point = sure_keys >> self.OWNER_BITS
         keep = ok[extra_point]
         return result, extra_point[keep], (sure_keys & ((1 << self.OWNER_BITS) - 1))[keep]
-
-
-def _sorted_unique(values: np.ndarray) -> np.ndarray:
-    """Sorted distinct values (sort-based: faster than hashing for big int arrays)."""
-    values = np.sort(values)
-    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
-
-
-def _expand(first: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For runs ``first[i] .. first[i] + count[i] - 1``: (run index, position) pairs."""
-    total = int(count.sum())
-    run = np.repeat(np.arange(len(count)), count)
-    start = np.cumsum(count) - count
-    return run, first[run] + (np.arange(total) - start[run])
 
 
 def _segment_d2(px, py, ax, ay, bx, by) -> np.ndarray:
@@ -828,17 +850,15 @@ class CommuneIndex:
     @classmethod
     def from_features(
         cls, features: Sequence[dict[str, Any]], code_property: str = "code", **kwargs: Any
-    ) -> "CommuneIndex":
+    ) -> CommuneIndex:
         """An index from GeoJSON feature dicts (see ``sources.read_features``)."""
         codes = [feature["properties"][code_property] for feature in features]
         geoms = [shapely.geometry.shape(feature["geometry"]) for feature in features]
         return cls(codes, geoms, **kwargs)
 
     @classmethod
-    def from_file(cls, path: str | Path, code_property: str = "code", **kwargs: Any) -> "CommuneIndex":
+    def from_file(cls, path: str | Path, code_property: str = "code", **kwargs: Any) -> CommuneIndex:
         """An index from a GeoJSON FeatureCollection file."""
-        from tracker.geo.sources import read_features
-
         return cls.from_features(read_features(Path(path)), code_property, **kwargs)
 
     def __len__(self) -> int:
@@ -883,7 +903,8 @@ class CommuneIndex:
         ``accuracies`` (metres) may be a scalar.  ``declared`` is None, one
         code for every point, or one code (or None) per point.  ``fast=False``
         skips the raster and sends every point through the exact path (same
-        results, slower).
+        results, slower).  The cyclic garbage collector is paused while the
+        batch runs.
         """
         lats = np.asarray(lats, dtype=float).ravel()
         lons = np.asarray(lons, dtype=float).ravel()
@@ -891,7 +912,18 @@ class CommuneIndex:
             raise ValueError("lats and lons differ in length")
         n = len(lats)
         accuracies = np.array(np.broadcast_to(np.asarray(accuracies, dtype=float).ravel(), (n,)))
-        return self._batch(lons, lats, accuracies, self._declared_indices(declared, n), fast=fast)
+        declared_index = self._declared_indices(declared, n)
+        # The exact path allocates many short-lived geometry objects, none in
+        # a reference cycle; in a process holding many objects each of them
+        # could set off a full cyclic collection, which would then cost more
+        # than the whole batch.  Collection is paused for the batch only.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._batch(lons, lats, accuracies, declared_index, fast=fast)
+        finally:
+            if was_enabled:
+                gc.enable()
 
     # ---- internals ------------------------------------------------------------
 
@@ -902,8 +934,7 @@ class CommuneIndex:
             return np.full(n, self._index_of.get(declared, -1), dtype=np.int64)
         if len(declared) != n:
             raise ValueError("declared must have one entry per point")
-        get = self._index_of.get
-        return np.fromiter((get(code, -1) for code in declared), dtype=np.int64, count=n)
+        return np.fromiter(map(self._index_of.get, declared, repeat(-1, n)), dtype=np.int64, count=n)
 
     def _batch(self, lon, lat, acc, decl, *, fast: bool) -> AssignmentBatch:
         n = len(lon)
@@ -1038,9 +1069,15 @@ class CommuneIndex:
         most about 8 % smaller (the spread of metres per degree by direction
         at Vietnam's latitudes), far beyond any snapping tolerance.
         """
-        n = len(lon)
-        if not n:
+        if not len(lon):
             return _EMPTY, np.zeros(0)
+        # Many bad points share coordinates ((0, 0) above all): once each.
+        unique, inverse = np.unique(np.column_stack([lon, lat, tol]), axis=0, return_inverse=True)
+        if len(unique) < len(lon):
+            best, dist = self._nearest(unique[:, 0], unique[:, 1], unique[:, 2])
+            inverse = inverse.ravel()
+            return best[inverse], dist[inverse]
+        n = len(lon)
         e = self._edges
         qi, qr = e.tree.query_nearest(shapely.points(lon, lat), all_matches=False)
         best_run = np.zeros(n, dtype=np.int64)
@@ -1072,13 +1109,11 @@ class CommuneIndex:
 
     def _depth(self, lon, lat, poly) -> np.ndarray:
         """Metres from each point to the boundary of its polygon, up to DEPTH_REACH_M."""
-        reach = degree_radius(lat, DEPTH_REACH_M)
-        pi, pj, pd = self._near_boundaries(lon, lat, reach)
-        keys = pi << _POLY_BITS | pj
-        want = np.arange(len(lon), dtype=np.int64) << _POLY_BITS | poly
-        at = np.minimum(np.searchsorted(keys, want), max(len(keys) - 1, 0))
-        found = (keys[at] == want) if len(keys) else np.zeros(len(want), dtype=bool)
-        return np.where(found, np.minimum(pd[at] if len(keys) else 0.0, DEPTH_REACH_M), DEPTH_REACH_M)
+        depth = np.full(len(lon), DEPTH_REACH_M)
+        pi, pj, pd = self._near_boundaries(lon, lat, degree_radius(lat, DEPTH_REACH_M))
+        mine = pj == poly[pi]
+        depth[pi[mine]] = np.minimum(pd[mine], DEPTH_REACH_M)
+        return depth
 
     def _exact(self, lon, lat, acc, decl) -> _Exact:
         """The full rules for a set of points, through the STRtrees."""
