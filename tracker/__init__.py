@@ -39,6 +39,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     api.init_app(app)
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _tune_sqlite(app)
 
@@ -61,46 +62,33 @@ def _tune_sqlite(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from tracker.boundaries.views import blp as boundaries_blp
-    from tracker.meta.views import blp as meta_blp
-    from tracker.web import init_app as register_web
-
-    api.register_blueprint(meta_blp)
-    api.register_blueprint(boundaries_blp)
+    """The API (documented in the OpenAPI document) and the web pages."""
     from tracker.accounts.views import blp as auth_blp
+    from tracker.boundaries.views import blp as boundaries_blp
+    from tracker.exports.views import blp as exports_blp
     from tracker.households.views import blp as sync_blp
-
+    from tracker.meta.views import blp as meta_blp
     from tracker.photos.views import blp as photos_blp
-
-    api.register_blueprint(auth_blp)
-    api.register_blueprint(sync_blp)
-    api.register_blueprint(photos_blp)
     from tracker.plans.views import blp as plans_blp
     from tracker.progress.views import blp as progress_blp
+    from tracker.web import init_app as register_web
 
-    api.register_blueprint(plans_blp)
-    api.register_blueprint(progress_blp)
-    from tracker.exports.views import blp as exports_blp
-
-    api.register_blueprint(exports_blp)
+    for blueprint in (meta_blp, boundaries_blp, auth_blp, sync_blp, photos_blp, plans_blp, progress_blp,
+                      exports_blp):
+        api.register_blueprint(blueprint)
     register_web(app)
 
 
 def register_cli(app: Flask) -> None:
+    from tracker.accounts.cli import devices_cli, users_cli
+    from tracker.backup.cli import backup_cli
     from tracker.boundaries.cli import boundaries_cli
     from tracker.demo.cli import demo_cli
-
-    app.cli.add_command(boundaries_cli)
-    app.cli.add_command(demo_cli)
+    from tracker.households.cli import households_cli
     from tracker.plans.cli import plans_cli
 
-    app.cli.add_command(plans_cli)
-    from tracker.households.cli import households_cli
-
-    app.cli.add_command(households_cli)
-    from tracker.backup.cli import backup_cli
-
-    app.cli.add_command(backup_cli)
+    for group in (boundaries_cli, plans_cli, households_cli, users_cli, devices_cli, demo_cli, backup_cli):
+        app.cli.add_command(group)
 
 
 def register_logging(app: Flask) -> None:
