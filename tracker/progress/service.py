@@ -17,13 +17,18 @@ Counting rules (all by the field dates of each household, up to ``as_of``):
 * funding recorded: the funding lines of the households counted;
 * *needs_review*: counted households whose assignment is flagged for review
   (they are counted in the commune the assignment chose).
+
+The per-commune sums are remembered per app (:func:`remember`) under a key
+that names the set version, plan revision, ``as_of``, ``known_at``, scope and
+a signature of the stored revisions, so repeated reports, map requests and
+exports do not run the ``GROUP BY`` again until something is stored.
 """
 from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from threading import Lock
 from datetime import date, datetime, timezone
+from threading import Lock
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
@@ -251,7 +256,9 @@ def report_key(ctx: ReportContext) -> tuple[Any, ...] | None:
             "latest" if latest else ctx.known_at.isoformat(), ctx.scope, count, last_id, last_received)
 
 
-def remember(name: str, key: tuple[Any, ...] | None, compute: Callable[[], Any], entries: int = CACHE_ENTRIES) -> Any:
+def remember(
+    name: str, key: tuple[Any, ...] | None, compute: Callable[[], Any], entries: int = CACHE_ENTRIES
+) -> Any:
     """``compute()``, remembered per app under ``key`` for ``CACHE_SECONDS`` (never when ``key`` is None)."""
     if key is None:
         return compute()
