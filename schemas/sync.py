@@ -88,6 +88,7 @@ class HistoryEntrySchema(Schema):
     base_revision = fields.Integer(allow_none=True)
     content_hash = fields.String()
     status = fields.String()
+    changed_fields = fields.List(fields.String())
 
 
 class HouseholdOutSchema(Schema):
@@ -119,8 +120,10 @@ class ChangeSchema(Schema):
 
 class PullResponseSchema(Schema):
     changes = fields.List(fields.Nested(ChangeSchema))
-    next_cursor = fields.String()
+    next_cursor = fields.String(metadata={"description": "Opaque; send it back as cursor"})
     has_more = fields.Boolean()
+    reference_complete = fields.Boolean(
+        metadata={"description": "The communes and plan targets in this answer replace the phone's copy"})
     reference_complete = fields.Boolean(metadata={
         "description": "The communes and plan targets in this answer are the whole set (replace, not merge)"})
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Response, current_app, jsonify, request
+from flask import Response, current_app, jsonify
 from flask_smorest import Blueprint
 
 from schemas.sync import (
@@ -117,8 +117,7 @@ def conflicts_view(args: dict[str, Any]) -> Response:
 @blp.response(200, ResolveResponseSchema)
 def resolve_view(args: dict[str, Any], conflict_id: int) -> Response:
     """Settle a conflict (managers): keep the server's value, the client's, or a given value."""
-    body = request.get_json(silent=True) or {}
     answer = conflicts.resolve(principal(), conflict_id, args["keep"], args.get("value"), args["note"],
-                               value_given="value" in body)
+                               value_given="value" in args)
     db.session.commit()
     return jsonify(answer)
