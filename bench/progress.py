@@ -188,6 +188,10 @@ def load(app: Any, households: int, seed: int, log: Callable[[str], None]) -> st
             add_revision(PLAN_NAME, get_set(SET_NAME), _plan_rows(), deadline=DEADLINE, effective=date(2025, 1, 1))
             db.session.commit()
             log(f"plan {PLAN_NAME!r} added (about 105 % of the households of each commune)")
+        if db.engine.dialect.name == "postgresql":
+            db.session.commit()
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM ANALYZE")  # fresh statistics, as autovacuum would give
         user = create_user(f"bench-{uuid.uuid4().hex[:8]}", "bench-password", "manager", [])
         token = issue_token(user, "bench", timedelta(hours=6)).token
         db.session.commit()
