@@ -350,3 +350,21 @@ def test_cached_figures_follow_new_revisions(client, tmp_path: Path) -> None:
     assert after["90003"]["completed"]["total"] == first["90003"]["completed"]["total"] + 1
     other_day = rows_by_code(get(client, "/api/v1/progress?as_of=2025-03-15", headers))
     assert other_day["90003"]["completed"]["total"] == 0
+
+
+def test_each_answer_echoes_its_own_known_at(client, tmp_path: Path) -> None:
+    scenario(tmp_path)
+    headers = bearer()
+    first = get(client, f"/api/v1/progress?as_of={AS_OF}&known_at=2025-06-01T08:00:00%2B07:00", headers)
+    second = get(client, f"/api/v1/progress?as_of={AS_OF}&known_at=2025-06-02T08:00:00%2B07:00", headers)
+    assert first["known_at"] == "2025-06-01T01:00:00+00:00" and second["known_at"] == "2025-06-02T01:00:00+00:00"
+    assert first["rows"] == second["rows"]  # the same figures, remembered once
+    mapped = client.get(f"/api/v1/map/communes.geojson?as_of={AS_OF}&known_at=2025-06-03T08:00:00%2B07:00",
+                        headers=headers)
+    assert json_of(mapped)["known_at"] == "2025-06-03T01:00:00+00:00"
+
+
+def json_of(response: Any) -> Any:
+    import json
+
+    return json.loads(response.data)

@@ -20,8 +20,9 @@ Counting rules (all by the field dates of each household, up to ``as_of``):
 
 The per-commune sums are remembered per app (:func:`remember`) under a key
 that names the set version, plan revision, ``as_of``, ``known_at``, scope and
-a signature of the stored revisions, so repeated reports, map requests and
-exports do not run the ``GROUP BY`` again until something is stored.
+a signature of the stored revisions and of the households' change sequence
+(review decisions change assignments in place), so repeated reports, map
+requests and exports do not run the ``GROUP BY`` again until something changes.
 """
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ from tracker.boundaries.service import get_set
 from tracker.dbtypes import utcnow
 from tracker.errors import ApiError
 from tracker.extensions import db
-from tracker.households.models import FUNDING_SOURCES, HouseholdRevision, RevisionAssignment
+from tracker.households.models import FUNDING_SOURCES, Household, HouseholdRevision, RevisionAssignment
 from tracker.plans.models import Plan, PlanRevision, PlanTarget
 from tracker.plans.service import default_plan, get_plan, revision_in_force
 from tracker.progress.pace import WINDOW_DAYS, pace, window_start
@@ -232,11 +233,17 @@ CACHE_ENTRIES = 32
 
 
 def _fingerprint() -> tuple[Any, ...]:
-    """Cheap signature of the stored revisions: any insert or delete changes it."""
-    count, last_id, last_received = db.session.execute(
-        select(func.count(HR.id), func.max(HR.id), func.max(HR.received_at))
+    """Cheap signature of the stored data: any revision inserted or deleted, or any household touched, changes it.
+
+    A review decision (confirm or move a flagged assignment) updates a
+    revision's assignment in place, adding no revision; it moves the
+    household's change sequence on, which the last element follows.
+    """
+    count, last_id, last_received, last_change = db.session.execute(
+        select(func.count(HR.id), func.max(HR.id), func.max(HR.received_at),
+               select(func.max(Household.change_seq)).scalar_subquery())
     ).one()
-    return count, last_id, last_received
+    return count, last_id, last_received, last_change
 
 
 def report_key(ctx: ReportContext) -> tuple[Any, ...] | None:
@@ -244,16 +251,16 @@ def report_key(ctx: ReportContext) -> tuple[Any, ...] | None:
 
     It holds the boundary set version, the plan revision, ``as_of``, the
     scope, ``known_at`` ("latest" when at or after the latest receipt: the
-    figures are the same) and a signature of the stored revisions, so any
-    insert or delete gives a new key.
+    figures are the same) and a signature of the stored data, so any
+    insert or delete of a revision, and any review decision, gives a new key.
     """
-    count, last_id, last_received = _fingerprint()
+    count, last_id, last_received, last_change = _fingerprint()
     if last_received is not None and last_received > utcnow():
         return None  # revisions dated in the future: "now" moves on its own
     latest = last_received is None or ctx.known_at >= last_received
     return (ctx.boundary_set.id, ctx.boundary_set.version, ctx.boundary_set.checksum,
             ctx.revision.id if ctx.revision else None, ctx.as_of,
-            "latest" if latest else ctx.known_at.isoformat(), ctx.scope, count, last_id, last_received)
+            "latest" if latest else ctx.known_at.isoformat(), ctx.scope, count, last_id, last_received, last_change)
 
 
 def remember(
@@ -428,7 +435,18 @@ class Report:
 
 
 def progress_report(ctx: ReportContext, level: str = "commune", key: tuple[Any, ...] | None = None) -> Report:
-    """The roll-up at ``level``: one row per unit with a plan or households."""
+    """The roll-up at ``level``: one row per unit with a plan or households.
+
+    Remembered like the sums it is built from; the rows of a remembered
+    report are shared, so callers read them and never change them.
+    """
+    key = key if key is not None else report_key(ctx)
+    built = remember("reports", None if key is None else key + (level,), lambda: _build_report(ctx, level, key))
+    # The figures depend only on the key; the context (and the known_at it echoes) is the caller's.
+    return Report(ctx, built.level, built.rows, built.totals, built.unassigned)
+
+
+def _build_report(ctx: ReportContext, level: str, key: tuple[Any, ...] | None) -> Report:
     units = set_units(ctx.boundary_set)
     if level == "district" and not any(u.level == "district" for u in units.values()):
         raise ApiError(422, f"Boundary set {ctx.boundary_set.name!r} has no districts.",

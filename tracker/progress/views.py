@@ -93,10 +93,16 @@ def progress(args: dict[str, Any]) -> dict[str, Any]:
     what the server had received by then, so a report can be reproduced.
     """
     ctx = context_from_args(args, principal().commune_scope())
-    body = json.dumps(progress_report(ctx, args["level"]).as_dict(), cls=maps.Encoder, ensure_ascii=False,
-                      separators=(",", ":"))
-    # The service builds exactly ProgressReportSchema's shape (a test holds
-    # them equal); encoding directly keeps a national report fast.
+    key = report_key(ctx)
+
+    def encode() -> bytes:
+        # The service builds exactly ProgressReportSchema's shape (a test
+        # holds them equal); encoding directly keeps a national report fast.
+        report = progress_report(ctx, args["level"], key).as_dict()
+        return json.dumps(report, cls=maps.Encoder, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    asked = ctx.known_at.isoformat() if "known_at" in args else "now"
+    body = remember("json", None if key is None else key + (args["level"], asked), encode, entries=8)
     return Response(body, mimetype="application/json")
 
 
