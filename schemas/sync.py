@@ -122,8 +122,6 @@ class PullResponseSchema(Schema):
     changes = fields.List(fields.Nested(ChangeSchema))
     next_cursor = fields.String(metadata={"description": "Opaque; send it back as cursor"})
     has_more = fields.Boolean()
-    reference_complete = fields.Boolean(
-        metadata={"description": "The communes and plan targets in this answer replace the phone's copy"})
     reference_complete = fields.Boolean(metadata={
         "description": "The communes and plan targets in this answer are the whole set (replace, not merge)"})
 
