@@ -233,17 +233,19 @@ CACHE_ENTRIES = 32
 
 
 def _fingerprint() -> tuple[Any, ...]:
-    """Cheap signature of the stored data: any revision inserted or deleted, or any household touched, changes it.
+    """Cheap signature of the stored data (three index look-ups).
 
-    A review decision (confirm or move a flagged assignment) updates a
-    revision's assignment in place, adding no revision; it moves the
-    household's change sequence on, which the last element follows.
+    Every stored revision moves the last id and receipt time on; a review
+    decision (confirm or move a flagged assignment) updates an assignment in
+    place, adding no revision, but moves the household's change sequence on,
+    which the last element follows. Revisions are never deleted in normal
+    work; a deletion by hand shows once the entry expires (``CACHE_SECONDS``).
     """
-    count, last_id, last_received, last_change = db.session.execute(
-        select(func.count(HR.id), func.max(HR.id), func.max(HR.received_at),
+    last_id, last_received, last_change = db.session.execute(
+        select(func.max(HR.id), func.max(HR.received_at),
                select(func.max(Household.change_seq)).scalar_subquery())
     ).one()
-    return count, last_id, last_received, last_change
+    return last_id, last_received, last_change
 
 
 def report_key(ctx: ReportContext) -> tuple[Any, ...] | None:
@@ -252,15 +254,15 @@ def report_key(ctx: ReportContext) -> tuple[Any, ...] | None:
     It holds the boundary set version, the plan revision, ``as_of``, the
     scope, ``known_at`` ("latest" when at or after the latest receipt: the
     figures are the same) and a signature of the stored data, so any
-    insert or delete of a revision, and any review decision, gives a new key.
+    stored revision, and any review decision, gives a new key.
     """
-    count, last_id, last_received, last_change = _fingerprint()
+    last_id, last_received, last_change = _fingerprint()
     if last_received is not None and last_received > utcnow():
         return None  # revisions dated in the future: "now" moves on its own
     latest = last_received is None or ctx.known_at >= last_received
     return (ctx.boundary_set.id, ctx.boundary_set.version, ctx.boundary_set.checksum,
             ctx.revision.id if ctx.revision else None, ctx.as_of,
-            "latest" if latest else ctx.known_at.isoformat(), ctx.scope, count, last_id, last_received, last_change)
+            "latest" if latest else ctx.known_at.isoformat(), ctx.scope, last_id, last_received, last_change)
 
 
 def remember(
