@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app wsgi
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/tracker_test
 export TEST_DATABASE_URL
 
-.PHONY: demo install install-test test bench serve clean
+.PHONY: demo install install-test test bench bench-all fuzz load serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,9 +32,20 @@ serve:
 test: install-test
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest
 
-bench: install
+# Benchmarks print their figures and the ratio to a baseline measured in the same run.
+bench: install-test
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/assign.py
+
+bench-all: bench
+	$(BIN)/python bench/sync.py
+	$(BIN)/python bench/progress.py
+
+fuzz: install-test
+	$(BIN)/python bench/fuzz.py --examples 500
+
+load: install-test
+	$(BIN)/python bench/load.py --phones 50 --seconds 60 --database $(TEST_DATABASE_URL)_load
 
 clean:
 	rm -rf $(VENV) instance/*.db
