@@ -241,8 +241,9 @@ def _fingerprint() -> tuple[Any, ...]:
     which the last element follows. Revisions are never deleted in normal
     work; a deletion by hand shows once the entry expires (``CACHE_SECONDS``).
     """
+    # Three separate MAX() sub-queries: each alone is answered from its index.
     last_id, last_received, last_change = db.session.execute(
-        select(func.max(HR.id), func.max(HR.received_at),
+        select(select(func.max(HR.id)).scalar_subquery(), select(func.max(HR.received_at)).scalar_subquery(),
                select(func.max(Household.change_seq)).scalar_subquery())
     ).one()
     return last_id, last_received, last_change
