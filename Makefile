@@ -25,7 +25,7 @@ demo: install
 	$(MAKE) serve
 
 serve:
-	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) wsgi:app
+	$(BIN)/gunicorn --workers 2 --threads 4 --timeout 600 --bind 127.0.0.1:$(PORT) wsgi:app
 
 # Every database test runs twice: on SQLite and on the PostgreSQL server at
 # TEST_DATABASE_URL. The PostgreSQL leg fails loudly when the server is down.
