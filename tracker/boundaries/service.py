@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from threading import Lock
+from typing import Any
 
 import shapely
 from shapely.geometry import MultiPolygon
@@ -191,23 +192,34 @@ def _insert_units(set_id: int, units: list[UnitRecord]) -> None:
     )
 
 
+def geometry_key(boundary_set: BoundarySet) -> tuple[str, int, int, str]:
+    """What identifies a set's geometry in a per-process cache: database, set, version, content."""
+    return (str(db.engine.url), boundary_set.id, boundary_set.version, boundary_set.checksum)
+
+
+def unit_shapes(boundary_set: BoundarySet, level: str = "commune") -> list[tuple[str, str, Any]]:
+    """``(code, name, Shapely geometry)`` of a set's units of one level, by code."""
+    rows = db.session.execute(
+        select(AdminUnit.code, AdminUnit.name, AdminUnit.geometry_wkb)
+        .where(AdminUnit.boundary_set_id == boundary_set.id, AdminUnit.level == level)
+        .order_by(AdminUnit.code)
+    ).all()
+    geoms = shapely.from_wkb([r.geometry_wkb for r in rows]) if rows else []
+    return [(r.code, r.name, g) for r, g in zip(rows, geoms)]
+
+
 _INDEX_CACHE: dict[tuple[str, int, int, str], CommuneIndex] = {}
 _INDEX_LOCK = Lock()
 
 
 def commune_index(boundary_set: BoundarySet) -> CommuneIndex:
     """The set's commune index, built once per process and set version."""
-    key = (str(db.engine.url), boundary_set.id, boundary_set.version, boundary_set.checksum)
+    key = geometry_key(boundary_set)
     with _INDEX_LOCK:
         index = _INDEX_CACHE.get(key)
         if index is None:
-            rows = db.session.execute(
-                select(AdminUnit.code, AdminUnit.geometry_wkb)
-                .where(AdminUnit.boundary_set_id == boundary_set.id, AdminUnit.level == "commune")
-                .order_by(AdminUnit.code)
-            ).all()
-            geoms = shapely.from_wkb([r.geometry_wkb for r in rows])
-            index = CommuneIndex([r.code for r in rows], list(geoms))
+            shapes = unit_shapes(boundary_set)
+            index = CommuneIndex([code for code, _, _ in shapes], [g for _, _, g in shapes])
             _INDEX_CACHE[key] = index
         return index
 

@@ -12,14 +12,14 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-import shapely
 from sqlalchemy import select
 
 from schemas.household import HouseholdSchema, canonical
 from tracker.accounts.models import User
 from tracker.accounts.service import create_user
 from tracker.boundaries.models import AdminUnit, BoundarySet
-from tracker.boundaries.service import ImportReport, get_set, import_boundary_set
+from tracker.boundaries.service import ImportReport, get_set, import_boundary_set, unit_shapes
+from tracker.boundaries.service import units as boundary_units
 from tracker.demo.generate import demo_households, demo_plan
 from tracker.extensions import db
 from tracker.geo import sources
@@ -80,15 +80,11 @@ def load_boundaries(env: dict[str, str] | None = None) -> tuple[list[ImportRepor
 
 
 def _communes(boundary_set: BoundarySet) -> list[dict[str, Any]]:
-    rows = db.session.execute(
-        select(AdminUnit.code, AdminUnit.name, AdminUnit.parent_code, AdminUnit.unit_type, AdminUnit.geometry_wkb)
-        .where(AdminUnit.boundary_set_id == boundary_set.id, AdminUnit.level == "commune")
-        .order_by(AdminUnit.code)
-    ).all()
+    units = {u.code: u for u in boundary_units(boundary_set.id, "commune")}
     return [
-        {"code": r.code, "name": r.name, "district": r.parent_code, "type": r.unit_type,
-         "geometry": shapely.from_wkb(r.geometry_wkb)}
-        for r in rows
+        {"code": code, "name": name, "district": units[code].parent_code, "type": units[code].unit_type,
+         "geometry": geometry}
+        for code, name, geometry in unit_shapes(boundary_set)
     ]
 
 

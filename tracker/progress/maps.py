@@ -19,6 +19,7 @@ import shapely
 from sqlalchemy import select
 
 from tracker.boundaries.models import AdminUnit, BoundarySet
+from tracker.boundaries.service import geometry_key, unit_shapes
 from tracker.extensions import db
 from tracker.households.models import HouseholdRevision, RevisionAssignment
 from tracker.progress.service import ReportContext, build_row, empty_tally, known_filter, progress_report
@@ -63,21 +64,16 @@ def geometry_dict(geom: Any, decimals: int) -> dict[str, Any]:
 
 def simplified_outlines(boundary_set: BoundarySet, zoom: int) -> dict[str, geojson.MultiPolygon]:
     """``{commune code: GeoJSON geometry}`` simplified for ``zoom`` (cached)."""
-    key = (str(db.engine.url), boundary_set.id, boundary_set.version, boundary_set.checksum, zoom)
+    key = (*geometry_key(boundary_set), zoom)
     with _LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    rows = db.session.execute(
-        select(AdminUnit.code, AdminUnit.geometry_wkb)
-        .where(AdminUnit.boundary_set_id == boundary_set.id, AdminUnit.level == "commune")
-        .order_by(AdminUnit.code)
-    ).all()
-    geoms = shapely.from_wkb([r.geometry_wkb for r in rows])
-    simple = shapely.simplify(geoms, pixel_degrees(zoom), preserve_topology=True)
+    shapes = unit_shapes(boundary_set)
+    simple = shapely.simplify([g for _, _, g in shapes], pixel_degrees(zoom), preserve_topology=True)
     decimals = decimals_for(zoom)
-    outlines = {r.code: geojson.MultiPolygon(geometry_dict(g, decimals)["coordinates"], precision=decimals)
-                for r, g in zip(rows, simple)}
+    outlines = {code: geojson.MultiPolygon(geometry_dict(g, decimals)["coordinates"], precision=decimals)
+                for (code, _, _), g in zip(shapes, simple)}
     with _LOCK:
         _CACHE[key] = outlines
         while len(_CACHE) > CACHE_SIZE:

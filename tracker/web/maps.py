@@ -5,10 +5,8 @@ from collections import OrderedDict
 from threading import Lock
 
 import shapely
-from sqlalchemy import select
-
-from tracker.boundaries.models import AdminUnit, BoundarySet
-from tracker.extensions import db
+from tracker.boundaries.models import BoundarySet
+from tracker.boundaries.service import geometry_key, unit_shapes
 from tracker.web.svgmap import BaseMap, build_base_map
 
 MAP_WIDTH = 1000
@@ -19,23 +17,14 @@ _MAX = 16
 
 
 def base_map(boundary_set: BoundarySet, level: str = "commune") -> BaseMap:
-    key = (str(db.engine.url), boundary_set.id, boundary_set.version, boundary_set.checksum, level)
+    key = (*geometry_key(boundary_set), level)
     with _LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    rows = db.session.execute(
-        select(AdminUnit.code, AdminUnit.name, AdminUnit.geometry_wkb)
-        .where(AdminUnit.boundary_set_id == boundary_set.id, AdminUnit.level == level)
-        .order_by(AdminUnit.code)
-    ).all()
-    outline_rows = db.session.scalars(
-        select(AdminUnit.geometry_wkb).where(AdminUnit.boundary_set_id == boundary_set.id,
-                                             AdminUnit.level == "province")
-    ).all()
-    geoms = shapely.from_wkb([r.geometry_wkb for r in rows]) if rows else []
-    outline = shapely.union_all(shapely.from_wkb(list(outline_rows))) if outline_rows else None
-    built = build_base_map([(r.code, r.name, g) for r, g in zip(rows, geoms)], MAP_WIDTH, TOLERANCE, outline)
+    provinces = [g for _, _, g in unit_shapes(boundary_set, "province")]
+    outline = shapely.union_all(provinces) if provinces else None
+    built = build_base_map(unit_shapes(boundary_set, level), MAP_WIDTH, TOLERANCE, outline)
     with _LOCK:
         _CACHE[key] = built
         while len(_CACHE) > _MAX:
