@@ -348,6 +348,30 @@ def test_moving_an_assignment_changes_the_commune(client: FlaskClient, province:
     assert unknown.status_code == 302 and "Không có xã 99999" in text(client.get("/review"))
 
 
+def test_review_decisions_show_in_the_figures_at_once(client: FlaskClient, province: dict[str, Any]) -> None:
+    """The remembered roll-up must not outlive a decision: it changes assignments, not revisions."""
+    from tracker.dbtypes import utcnow
+    from tracker.progress.service import progress_report, resolve
+
+    def figures() -> dict[str, Any]:
+        report = progress_report(resolve(at("2025-04-16 08:00").date(), utcnow()), "commune")
+        return {row["code"]: row for row in report.rows}
+
+    sign_in(client)
+    dashboard = "/?as_of=2025-04-16&level=commune"
+    assert "/communes/90004?" not in text(client.get(dashboard))
+    assert figures()["90003"]["needs_review"] == 1
+    flagged = _flagged(province["outside"])
+    base = f"/review/assignments/{flagged.revision_id}/{flagged.boundary_set_id}"
+    assert client.post(f"{base}/confirm", data={"csrf_token": token(client, "/review")}).status_code == 302
+    assert figures()["90003"]["needs_review"] == 0
+    answer = client.post(f"{base}/move", data={"csrf_token": token(client, "/review"), "commune": "90004"})
+    assert answer.status_code == 302
+    moved = figures()
+    assert moved["90004"]["households"] == 1 and moved["90003"]["households"] == 1
+    assert "/communes/90004?" in text(client.get(dashboard))
+
+
 def test_review_actions_are_for_managers_only(client: FlaskClient, province: dict[str, Any]) -> None:
     sign_in(client, "commune_officer", "90003")
     flagged = _flagged(province["outside"])

@@ -85,7 +85,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     log = open(folder / "server.log", "wb")
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+         "--access-logfile", "-", "wsgi:app"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -108,6 +109,22 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Keep a failed test's page (URL and source) beside the screenshots, to see what the browser saw."""
+    outcome = yield
+    report = outcome.get_result()
+    driver = getattr(item, "funcargs", {}).get("browser")
+    if report.when != "call" or not report.failed or driver is None:
+        return
+    try:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        name = "".join(c if c.isalnum() or c in "-_" else "-" for c in item.name)
+        (SHOTS / f"failed-{name}.html").write_text(f"<!-- {driver.current_url} -->\n{driver.page_source}")
+    except Exception:  # a dead browser must not hide the test's own failure
+        pass
 
 
 @pytest.fixture

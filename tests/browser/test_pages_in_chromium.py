@@ -20,12 +20,30 @@ def _by() -> Any:
     return By
 
 
+def follow(driver: Any, action: Any) -> None:
+    """Click (or submit) and wait until the browser has left the current page.
+
+    A click only starts the navigation: without the wait the next command
+    runs against the old page, or a ``driver.get`` races the pending form
+    POST and the browser ends up on wherever that POST redirects.
+    """
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.execute_script("window.leftBehind = true")  # a mark only the current document carries
+    action()
+    # While the page changes the driver may answer with errors: ask again until the new one has loaded.
+    WebDriverWait(driver, 15, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script("return !window.leftBehind && document.readyState === 'complete'"))
+
+
 def sign_in(driver: Any, url: str, username: str = "quanly") -> None:
     by = _by()
     driver.get(url + "/login")
     driver.find_element(by.ID, "username").send_keys(username)
     driver.find_element(by.ID, "password").send_keys(PASSWORD)
-    driver.find_element(by.CSS_SELECTOR, "form.login button[type=submit]").click()
+    follow(driver, driver.find_element(by.CSS_SELECTOR, "form.login button[type=submit]").click)
+    assert driver.find_elements(by.CSS_SELECTOR, "nav.main"), f"not signed in as {username}"
 
 
 def no_horizontal_scroll(driver: Any) -> None:
@@ -69,13 +87,13 @@ def test_sign_in_dashboard_and_map(browser: Any, live_server: str, screenshots: 
     shoot(browser, screenshots, f"map-{size}")
 
     # tap a commune: its figures appear, with a link to its page
-    browser.find_element(by.CSS_SELECTOR, 'svg#map a path[data-code="90001"]').click()
+    follow(browser, browser.find_element(by.CSS_SELECTOR, 'svg#map a path[data-code="90001"]').click)
     info = browser.find_element(by.ID, "info")
     assert "Xã Một" in info.text and "2 / 7" in info.text and "Hoàn thành" in info.text
     assert "commune=90001" in browser.current_url
     no_horizontal_scroll(browser)
     shoot(browser, screenshots, f"map-commune-{size}")
-    info.find_element(by.LINK_TEXT, "Mở trang của xã").click()
+    follow(browser, info.find_element(by.LINK_TEXT, "Mở trang của xã").click)
     assert browser.find_element(by.TAG_NAME, "h1").text.startswith("Xã Một")
     assert "Lò Văn Việt" in browser.find_element(by.CSS_SELECTOR, "table.households").text
     no_horizontal_scroll(browser)
@@ -90,12 +108,12 @@ def test_search_without_diacritics(browser: Any, live_server: str, screenshots: 
     browser.get(live_server + "/search")
     box = browser.find_element(by.ID, "q")
     box.send_keys("Lo Van Viet")
-    box.submit()
+    follow(browser, box.submit)
     results = browser.find_element(by.CSS_SELECTOR, "table.households").text
     assert "Lò Văn Việt" in results and "Cầm Thị Hoa" not in results
     no_horizontal_scroll(browser)
     shoot(browser, screenshots, f"search-{size}")
-    browser.find_element(by.LINK_TEXT, "Lò Văn Việt").click()
+    follow(browser, browser.find_element(by.LINK_TEXT, "Lò Văn Việt").click)
     page = browser.find_element(by.TAG_NAME, "main").text
     assert "Bản Lan Quynh" in page and "60.000.000 ₫" in page and "10/04/2025" in page
     assert browser.find_element(by.ID, "hhmap").is_displayed()
@@ -129,6 +147,6 @@ def test_review_queue_confirm_in_the_browser(browser: Any, live_server: str, scr
     assert "Vì Văn Xa" in card.text and "Ngoài ranh giới" in card.text
     no_horizontal_scroll(browser)
     shoot(browser, screenshots, "review-phone")
-    card.find_element(by.XPATH, ".//button[normalize-space()='Xác nhận']").click()
+    follow(browser, card.find_element(by.XPATH, ".//button[normalize-space()='Xác nhận']").click)
     assert "Đã xác nhận xã của Vì Văn Xa" in browser.find_element(by.CSS_SELECTOR, "p.msg").text
     assert "(0," in browser.find_element(by.ID, "flagged").text
