@@ -104,6 +104,7 @@ class Phone:
         self.server, self.device, self.token = server, f"phone-{index}", token
         self.records, self.photos = records, photos
         self.retries = 0
+        self.batches_done = 0
         self.answers: dict[str, str] = {}  # record id -> last result
         self.error: str | None = None
 
@@ -132,6 +133,7 @@ class Phone:
         for result in answer["results"]:
             self.answers[result["id"]] = result["result"]
             assert result["result"] in ("created", "updated", "unchanged"), result
+        self.batches_done += 1
 
     def run(self) -> None:
         try:
@@ -181,9 +183,16 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(app: Flask, tmp_
         started = time.monotonic()
         for thread in threads:
             thread.start()
+        # Kills are placed by progress, not by the clock, so that a fast or a
+        # slow machine sees the same number of them, spread over the run.
+        total = sum(-(-len(p.records) // BATCH) + -(-EDITS_PER_DEVICE // BATCH) for p in phones)
+        marks = sorted(rng.uniform(0.05, 0.85) for _ in range(KILLS))
         kills = 0
         while kills < KILLS and any(t.is_alive() for t in threads):
-            time.sleep(rng.uniform(1.0, 4.0))
+            if sum(p.batches_done for p in phones) < marks[kills] * total:
+                time.sleep(0.01)
+                continue
+            time.sleep(rng.uniform(0.0, 0.3))  # land inside a request, not between batches
             server.kill()
             kills += 1
             server.start()
