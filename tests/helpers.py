@@ -38,3 +38,14 @@ def two_communes(path: Path) -> Path:
         feature("90001", "Xã Một", square(104.0, 21.0, 0.1), district="Huyện A", province="Tỉnh Thử"),
         feature("90002", "Xã Hai", square(104.1, 21.0, 0.1), district="Huyện A", province="Tỉnh Thử"),
     ])
+
+
+def json_error(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
+    """The error of an API answer, after checking its status and the one JSON shape."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/json"
+    assert "Traceback" not in response.get_data(as_text=True)
+    error = response.get_json()["error"]
+    if code:
+        assert error["code"] == code
+    return error

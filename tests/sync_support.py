@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import copy
 import io
+import threading
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from tests.helpers import two_communes
 from tracker.accounts.service import create_user
@@ -205,3 +206,20 @@ class LiveServer:
             self.process.kill()
             self.process.wait()
         self.log.close()
+
+
+def together(count: int, work: Callable[[int], Any], timeout: float = 300) -> list[Any]:
+    """Run ``work(i)`` in ``count`` threads released at the same instant."""
+    barrier = threading.Barrier(count)
+    answers: list[Any] = [None] * count
+
+    def run(i: int) -> None:
+        barrier.wait()
+        answers[i] = work(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    return answers

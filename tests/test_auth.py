@@ -14,15 +14,9 @@ from tracker.accounts.models import ApiToken, LoginAttempt, User
 from tracker.audit.models import AuditEvent
 from tracker.dbtypes import utcnow
 from tracker.extensions import db
+from tests.helpers import json_error as _error
 
 
-def _error(response, status: int, code: str | None = None) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/json"
-    error = response.get_json()["error"]
-    if code:
-        assert error["code"] == code
-    return error
 
 
 @pytest.fixture

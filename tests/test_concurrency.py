@@ -11,7 +11,6 @@ covers many fields, many records and many phones at once.)
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from pathlib import Path
 from typing import Any, Iterator
@@ -23,6 +22,7 @@ from sqlalchemy import select
 from tests.sync_support import COMMUNE_1, LiveServer, household, load_communes, make_user
 from tracker.extensions import db
 from tracker.households.models import Conflict, Household, HouseholdRevision
+from tests.sync_support import together as _together
 
 CLIENTS = 20
 HOUSEHOLDS = 4
@@ -71,20 +71,6 @@ def _fetch(server: LiveServer, token: str, household_id: str) -> tuple[dict[str,
     return {**answer["record"], "id": household_id}, answer["revision"]
 
 
-def _together(count: int, work: Any) -> list[Any]:
-    barrier = threading.Barrier(count)
-    answers: list[Any] = [None] * count
-
-    def run(i: int) -> None:
-        barrier.wait()
-        answers[i] = work(i)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    return answers
 
 
 def test_twenty_phones_editing_the_same_households_lose_no_edit(live: LiveServer) -> None:

@@ -15,6 +15,7 @@ from tracker.audit.models import AuditEvent
 from tracker.extensions import db
 from tracker.households.models import Photo, PhotoUpload
 from tracker.photos.storage import FileStorage
+from tests.helpers import json_error as _error
 
 
 @pytest.fixture
@@ -41,13 +42,6 @@ def patch(client, auth: str, name: str, data: bytes, offset: int, length: int | 
                         content_type="application/offset+octet-stream")
 
 
-def _error(response, status: int, code: str | None = None) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/json"
-    error = response.get_json()["error"]
-    if code:
-        assert error["code"] == code
-    return error
 
 
 @pytest.mark.parametrize("fmt, mime", [("JPEG", "image/jpeg"), ("PNG", "image/png"), ("WEBP", "image/webp")])

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import socket
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -20,6 +19,7 @@ from sqlalchemy import func, select
 from tests.sync_support import COMMUNE_1, LiveServer, bearer, household, image_bytes, load_communes, make_user
 from tracker.extensions import db
 from tracker.households.models import Household, HouseholdRevision, Photo
+from tests.sync_support import together as _together
 
 WORKERS = 4
 
@@ -36,21 +36,6 @@ def live(app: Flask, tmp_path: Path) -> Iterator[LiveServer]:
         server.stop()
 
 
-def _together(count: int, work) -> list[Any]:
-    """Run ``work(i)`` in ``count`` threads released at the same instant."""
-    barrier = threading.Barrier(count)
-    answers: list[Any] = [None] * count
-
-    def run(i: int) -> None:
-        barrier.wait()
-        answers[i] = work(i)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return answers
 
 
 def _push(server: LiveServer, auth: str, device: str, records: list[dict]) -> tuple[int, Any]:

@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 
 from tests.sync_support import bearer, household, load_communes, make_user, one, push, token
+from tests.helpers import json_error as _error
 
 TOMORROW = (date.today() + timedelta(days=2)).isoformat()
 LATER = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
@@ -91,13 +92,6 @@ def _push_raw(client, auth: str, data, content_type: str = "application/json"):
     return client.post("/api/v1/sync/push", headers=bearer(auth), data=data, content_type=content_type)
 
 
-def _error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/json"
-    body = response.get_json()
-    assert body["error"]["code"] == code
-    assert "Traceback" not in response.get_data(as_text=True)
-    return body["error"]
 
 
 def test_malformed_json_is_400(client, auth: str) -> None:
