@@ -31,8 +31,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from flask_migrate import upgrade
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
+    from tests.helpers import recreate_pg_database
 
     from tests.sync_support import LiveServer
     from tests.test_fuzz import DEVICE, fuzz, seed
@@ -42,12 +41,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="tracker-fuzz-"))
     url = args.database or f"sqlite:///{work / 'fuzz.db'}"
     if url.startswith("postgresql"):
-        target = make_url(url)
-        admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
-        admin.dispose()
+        recreate_pg_database(url)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": str(work), "PHOTO_DIR": str(work / "photos"),
                       "ENV_NAME": "testing", "TESTING": True})
     with app.app_context():

@@ -23,7 +23,6 @@ import hashlib
 import http.client
 import json
 import random
-import statistics
 import sys
 import tempfile
 import threading
@@ -165,8 +164,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from flask_migrate import upgrade
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
+    from tests.helpers import recreate_pg_database
 
     from tests.progress_builders import at, load_province, plan, record
     from tests.sync_support import LiveServer, image_bytes
@@ -177,12 +175,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="tracker-load-"))
     url = args.database or f"sqlite:///{work / 'load.db'}"
     if url.startswith("postgresql"):
-        target = make_url(url)
-        admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
-        admin.dispose()
+        recreate_pg_database(url)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": str(work), "PHOTO_DIR": str(work / "photos"),
                       "ENV_NAME": "testing", "LOGIN_RATE_LIMIT": 1000})
     communes = ["90001", "90002", "90003", "90004"]

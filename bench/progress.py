@@ -70,7 +70,6 @@ def median_ms(fn: Callable[[], Any], runs: int) -> tuple[float, list[float]]:
 
 
 def _points_in(geom: Any, n: int, rng: Any) -> list[tuple[float, float]]:
-    import numpy as np
     import shapely
 
     minx, miny, maxx, maxy = geom.bounds

@@ -16,6 +16,7 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.helpers import recreate_pg_database
 from tracker import create_app
 from tracker.extensions import db
 
@@ -38,15 +39,6 @@ def _admin(url: str):
     return create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
 
 
-def _create_pg_database(url: str) -> None:
-    name = make_url(url).database
-    admin = _admin(url)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-
-
 def _drop_pg_database(url: str) -> None:
     admin = _admin(url)
     with admin.connect() as conn:
@@ -60,7 +52,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
     url = _session_database(_postgres_url())
     try:
-        _create_pg_database(url)
+        recreate_pg_database(url)
     except Exception as exc:  # the server is down or refuses us
         if os.environ.get("ALLOW_NO_POSTGRES") == "1":
             pytest.skip(f"PostgreSQL unavailable at {make_url(url).render_as_string()}: {exc}")

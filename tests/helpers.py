@@ -49,3 +49,16 @@ def json_error(response: Any, status: int, code: str | None = None) -> dict[str,
     if code:
         assert error["code"] == code
     return error
+
+
+def recreate_pg_database(url: str) -> None:
+    """Drop (closing its connections) and create the PostgreSQL database of ``url``."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
