@@ -31,8 +31,8 @@ def main() -> int:
     args = parser.parse_args()
 
     from flask_migrate import upgrade
-    from tests.helpers import recreate_pg_database
 
+    from tests.helpers import recreate_pg_database
     from tests.sync_support import LiveServer
     from tests.test_fuzz import DEVICE, fuzz, seed
     from tracker import create_app

@@ -164,8 +164,8 @@ def main() -> int:
     args = parser.parse_args()
 
     from flask_migrate import upgrade
-    from tests.helpers import recreate_pg_database
 
+    from tests.helpers import recreate_pg_database
     from tests.progress_builders import at, load_province, plan, record
     from tests.sync_support import LiveServer, image_bytes
     from tracker import create_app

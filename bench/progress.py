@@ -32,9 +32,10 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -280,7 +281,7 @@ def measure(app: Any, token: str, runs: int, log: Callable[[str], None]) -> dict
     with app.app_context():
         rows = db.session.execute(text("SELECT count(*) FROM household_revisions")).scalar()
         results["households"] = rows
-        ctx = resolve(AS_OF, datetime.now(timezone.utc), SET_NAME, None, None)
+        ctx = resolve(AS_OF, datetime.now(UTC), SET_NAME, None, None)
 
         def cold(level: str) -> Any:
             forget_figures(app)

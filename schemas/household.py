@@ -6,7 +6,7 @@ silently drops data. Vietnamese text is kept exactly as sent.
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -39,7 +39,7 @@ def _not_future_date(value: date) -> None:
 
 
 def _not_future_time(value: datetime) -> None:
-    if value > datetime.now(timezone.utc) + CLOCK_SKEW:
+    if value > datetime.now(UTC) + CLOCK_SKEW:
         raise ValidationError("Time is in the future.")
 
 

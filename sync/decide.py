@@ -13,8 +13,9 @@ it says; nothing here touches the database.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from sync.merge import FieldConflict, merge, status_rank
 from tracker.households.records import content_hash, content_of

@@ -34,9 +34,10 @@ produces): dates and times are ISO strings.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Mapping
+from typing import Any
 
 from schemas.household import STATUSES, current_status_errors, stage_order_errors
 

@@ -7,9 +7,10 @@ field errors as dotted paths (``location.lat``, ``funding.1.amount_vnd``).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from marshmallow import ValidationError
 

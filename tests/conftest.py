@@ -7,8 +7,8 @@ database and session; each test starts from empty tables.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from flask import Flask

@@ -5,8 +5,9 @@ import copy
 import io
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from tests.helpers import two_communes
 from tracker.accounts.service import create_user

@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
 from tests.sync_support import COMMUNE_1, LiveServer, household, load_communes, make_user
+from tests.sync_support import together as _together
 from tracker.extensions import db
 from tracker.households.models import Conflict, Household, HouseholdRevision
-from tests.sync_support import together as _together
 
 CLIENTS = 20
 HOUSEHOLDS = 4

@@ -12,9 +12,10 @@ from __future__ import annotations
 import os
 import random
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -72,7 +73,7 @@ def _adjust(case: Any, rng: random.Random) -> None:
         body["device_id"] = DEVICE
     if case.operation.path.startswith("/api/v1/photos/") and isinstance(case.path_parameters, dict) \
             and rng.random() < 0.5:
-        case.path_parameters["sha"] = "%064x" % rng.getrandbits(256)
+        case.path_parameters["sha"] = f"{rng.getrandbits(256):064x}"
 
 
 def _describe(exc: BaseException) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.progress_builders import bearer, record, store, at
+from tests.progress_builders import at, bearer, record, store
 from tests.test_progress import AS_OF, REPORT_TIME, scenario
 from tracker.progress import maps
 
@@ -74,12 +74,12 @@ def test_gzip_when_accepted(client, tmp_path: Path) -> None:
 
 
 def test_zoom_simplifies_and_rounds(client, app, tmp_path: Path) -> None:
+    # A wiggly commune: 400 vertices on a circle of 0.1°.
+    import math
+
     from tests.helpers import feature, write_collection
     from tracker.boundaries.service import get_set, import_boundary_set
     from tracker.extensions import db
-
-    # A wiggly commune: 400 vertices on a circle of 0.1°.
-    import math
     angles = [2 * math.pi * i / 400 for i in range(400)]
     ring = [[round(104 + 0.1 * math.cos(a), 7), round(21 + 0.1 * math.sin(a), 7)] for a in angles]
     ring.append(ring[0])

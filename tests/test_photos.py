@@ -10,12 +10,12 @@ from flask import Flask
 from PIL import Image
 from sqlalchemy import select
 
+from tests.helpers import json_error as _error
 from tests.sync_support import bearer, household, image_bytes, load_communes, make_user, one, push, token
 from tracker.audit.models import AuditEvent
 from tracker.extensions import db
 from tracker.households.models import Photo, PhotoUpload
 from tracker.photos.storage import FileStorage
-from tests.helpers import json_error as _error
 
 
 @pytest.fixture

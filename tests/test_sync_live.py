@@ -9,17 +9,18 @@ import hashlib
 import socket
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
 from tests.sync_support import COMMUNE_1, LiveServer, bearer, household, image_bytes, load_communes, make_user
+from tests.sync_support import together as _together
 from tracker.extensions import db
 from tracker.households.models import Household, HouseholdRevision, Photo
-from tests.sync_support import together as _together
 
 WORKERS = 4
 

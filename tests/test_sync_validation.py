@@ -3,17 +3,17 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from flask import Flask
 
-from tests.sync_support import bearer, household, load_communes, make_user, one, push, token
 from tests.helpers import json_error as _error
+from tests.sync_support import bearer, household, load_communes, make_user, one, push, token
 
 TOMORROW = (date.today() + timedelta(days=2)).isoformat()
-LATER = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
+LATER = (datetime.now(UTC) + timedelta(days=1)).isoformat()
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ right HTTP status. Anything under ``/api`` answers this way, including
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Mapping, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, jsonify, request
 from marshmallow import ValidationError

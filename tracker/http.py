@@ -1,8 +1,9 @@
 """Small request helpers shared by the JSON views."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from flask import request
 

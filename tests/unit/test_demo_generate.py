@@ -12,8 +12,14 @@ import shapely
 from shapely.geometry import Point
 
 from tracker.demo.generate import (
-    ETHNIC_SHARES, FAMILY_NAMES, NEW_BUILD_VND, REPAIR_VND, STAGES,
-    communes_from_features, demo_households, demo_plan,
+    ETHNIC_SHARES,
+    FAMILY_NAMES,
+    NEW_BUILD_VND,
+    REPAIR_VND,
+    STAGES,
+    communes_from_features,
+    demo_households,
+    demo_plan,
 )
 from tracker.geo.sources import SON_LA_2024_COMMUNES, boundary_file, read_features
 from tracker.geo.synthetic import synthetic_province

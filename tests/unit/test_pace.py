@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from tracker.progress.pace import percent, pace, window_start
+from tracker.progress.pace import pace, percent, window_start
 
 AS_OF = date(2025, 4, 16)
 DEADLINE = date(2025, 5, 19)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from tracker.web import formatting
 from tracker.web.charts import ChartLabels, burn_up_svg, nice_step
@@ -45,6 +45,6 @@ def test_vietnamese_formats() -> None:
     assert formatting.percent(88.24) == "88,24\u00a0%"
     assert formatting.day(date(2025, 4, 16)) == "16/04/2025"
     assert formatting.day("2025-04-16") == "16/04/2025"
-    assert formatting.moment(datetime(2025, 4, 16, 2, 5, tzinfo=timezone.utc)) == "16/04/2025 09:05"
+    assert formatting.moment(datetime(2025, 4, 16, 2, 5, tzinfo=UTC)) == "16/04/2025 09:05"
     assert formatting.number(1234567, "en") == "1,234,567"
     assert formatting.number(None) == formatting.vnd(None) == formatting.day(None) == "–"

@@ -6,9 +6,10 @@ that may not call the view. The view reads the caller from ``principal()``.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from flask import g, request
 from sqlalchemy import or_, select

@@ -16,9 +16,10 @@ from __future__ import annotations
 import math
 import unicodedata
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import shapely

@@ -7,10 +7,11 @@ Every step is idempotent, so running the load twice changes nothing.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import select
 
@@ -126,7 +127,7 @@ def load_plan(boundary_set: BoundarySet, communes: list[dict[str, Any]], seed: i
 
 def _received_at(record: dict[str, Any], rng_delay_hours: int) -> datetime:
     """When the server got the record: after capture, once the officer had signal."""
-    captured = datetime.fromisoformat(record["captured_at"]).astimezone(timezone.utc)
+    captured = datetime.fromisoformat(record["captured_at"]).astimezone(UTC)
     return captured + timedelta(hours=rng_delay_hours)
 
 

@@ -8,15 +8,16 @@ hundreds of thousands of rows never sit in memory.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
-from typing import Any, Iterator
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from tracker.boundaries.models import AdminUnit
-from tracker.extensions import db
 from tracker.exports.writers import Column
+from tracker.extensions import db
 from tracker.households.models import FUNDING_SOURCES, HouseholdRevision, RevisionAssignment
 from tracker.progress.service import Report, ReportContext, known_filter
 

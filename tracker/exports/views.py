@@ -5,7 +5,8 @@ openpyxl's write-only mode into a spooled temporary file read out in chunks.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import quote
 
 from flask import Response, stream_with_context

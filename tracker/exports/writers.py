@@ -10,9 +10,10 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 

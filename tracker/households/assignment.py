@@ -1,7 +1,8 @@
 """Assigning household revisions to communes under every boundary set."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from sqlalchemy import delete, select

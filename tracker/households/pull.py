@@ -14,7 +14,8 @@ starts the phone over from nothing.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import and_, case, func, select, true
 from sqlalchemy.orm import aliased
@@ -155,7 +156,7 @@ def reference_data(scope: frozenset[str] | None) -> list[tuple[str, str, dict[st
 def _fingerprint(reference: list[tuple[str, str, dict[str, Any]]]) -> str:
     digest = hashlib.sha256()
     for kind, key, data in reference:
-        digest.update(f"{kind}|{key}|{sorted(data.items())}\n".encode("utf-8"))
+        digest.update(f"{kind}|{key}|{sorted(data.items())}\n".encode())
     return digest.hexdigest()[:8]
 
 

@@ -1,9 +1,10 @@
 """Storing household records: new revisions with their commune assignments."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select

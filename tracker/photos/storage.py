@@ -18,9 +18,10 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 CHUNK = 64 * 1024
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")

@@ -27,10 +27,11 @@ requests and exports do not run the ``GROUP BY`` again until something changes.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from threading import Lock
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -147,7 +148,7 @@ def resolve(
         raise ApiError(422, f"Plan {plan.name!r} is not on boundary set {boundary_set.name!r}.",
                        fields={"plan": ["The plan belongs to another boundary set."]})
     revision = revision_in_force(plan, as_of, known_at) if plan is not None else None
-    return ReportContext(boundary_set, plan, revision, as_of, known_at.astimezone(timezone.utc), scope)
+    return ReportContext(boundary_set, plan, revision, as_of, known_at.astimezone(UTC), scope)
 
 
 def context_from_args(args: dict[str, Any], scope: frozenset[str] | None) -> ReportContext:

@@ -8,9 +8,10 @@ account or a changed role takes effect at once. The caller becomes the same
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, redirect, request, session, url_for

@@ -5,7 +5,8 @@ import gzip
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, g, render_template, request, session
-from flask_babel import get_locale, lazy_gettext as _l, refresh
+from flask_babel import get_locale, refresh
+from flask_babel import lazy_gettext as _l
 
 from tracker.boundaries.models import BoundarySet
 from tracker.boundaries.service import get_set

@@ -8,10 +8,10 @@ formatted, so this module knows nothing of locales.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from html import escape
-from typing import Callable, Sequence
 
 
 @dataclass(frozen=True)

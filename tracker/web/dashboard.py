@@ -186,7 +186,8 @@ def export_links(boundary_set: BoundarySet, as_of: date, level: str) -> list[tup
 @login_required()
 def export(fmt: str) -> Any:
     """The progress report file of the exports service, for a signed-in browser (the API wants a token)."""
-    from tracker.exports import service as exports, views as export_views
+    from tracker.exports import service as exports
+    from tracker.exports import views as export_views
     from tracker.exports.writers import csv_stream, file_chunks, xlsx_file
 
     if fmt not in ("xlsx", "csv"):

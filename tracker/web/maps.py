@@ -5,6 +5,7 @@ from collections import OrderedDict
 from threading import Lock
 
 import shapely
+
 from tracker.boundaries.models import BoundarySet
 from tracker.boundaries.service import geometry_key, unit_shapes
 from tracker.web.svgmap import BaseMap, build_base_map

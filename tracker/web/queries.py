@@ -7,8 +7,9 @@ declared to a commune in scope.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import and_, false, func, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement

@@ -24,9 +24,9 @@ string assembly (:func:`render_map`).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
-from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import shapely

@@ -1,9 +1,8 @@
 """Sign-in, sign-out and the record pages (communes, households, search)."""
 from __future__ import annotations
 
-from typing import Any
-
 import re
+from typing import Any
 
 from flask import abort, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -19,6 +18,7 @@ from tracker.web.blueprint import STATUS_LABELS, bp, chosen_set, page_number, sc
 from tracker.web.forms import LoginForm, LogoutForm
 from tracker.web.maps import base_map
 from tracker.web.svgmap import STATUS_CLASSES, Point, render_map
+
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
