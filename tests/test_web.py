@@ -86,6 +86,15 @@ def test_sign_in_page_is_vietnamese_by_default_and_english_on_request(client: Fl
     assert "Password" in text(client.get("/login")), "the choice is kept for the session"
 
 
+def test_the_language_chosen_before_sign_in_is_kept_after_it(client: FlaskClient, province: dict[str, Any]) -> None:
+    client.get("/login?lang=en")
+    name = user("manager")
+    signed_in = client.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": token(client)})
+    assert signed_in.status_code == 302
+    page = text(client.get("/?as_of=2025-04-16"))
+    assert 'lang="en"' in page and "Sign out" in page
+
+
 def test_sign_in_checks_password_and_follows_only_local_next(client: FlaskClient, app: Flask) -> None:
     name = user("manager")
     wrong = client.post("/login", data={"username": name, "password": "nope", "csrf_token": token(client)})

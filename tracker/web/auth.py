@@ -75,7 +75,7 @@ def sign_in(username: str, password: str) -> User | None:
     db.session.add(LoginAttempt(username=username[:100], remote_addr=(request.remote_addr or "")[:64],
                                 success=user is not None))
     if user is not None:
-        session.clear()
+        _fresh_session()
         session["uid"] = user.id
         session["pwh"] = _password_tag(user)
         session.permanent = True
@@ -84,11 +84,16 @@ def sign_in(username: str, password: str) -> User | None:
 
 
 def sign_out() -> None:
+    _fresh_session()
+    g.pop("web_principal", None)
+
+
+def _fresh_session() -> None:
+    """A new session (no fixation across sign-in and sign-out) that keeps the chosen language."""
     lang = session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
-    g.pop("web_principal", None)
 
 
 def safe_next(target: str | None) -> str | None:
