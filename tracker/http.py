@@ -1,11 +1,12 @@
 """Small request helpers shared by the JSON views."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import quote
 
-from flask import request
+from flask import Response, request
 
 from tracker.errors import ApiError
 
@@ -31,3 +32,14 @@ def require_json(view: F) -> F:
 def remote_addr() -> str:
     """The caller's address as the WSGI server saw it (proxies are not trusted here)."""
     return (request.remote_addr or "")[:64]
+
+
+def attachment(body: Iterator[bytes], mimetype: str, filename: str) -> Response:
+    """A streamed file download, its name safe in ASCII and exact in UTF-8."""
+    response = Response(body, mimetype=mimetype)
+    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_")
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -16,12 +16,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from tracker.boundaries.models import AdminUnit
-from tracker.exports.writers import Column
+from tracker.exports.writers import Column, csv_stream, file_chunks, xlsx_file
 from tracker.extensions import db
 from tracker.households.models import FUNDING_SOURCES, HouseholdRevision, RevisionAssignment
-from tracker.progress.service import Report, ReportContext, known_filter
+from tracker.progress.service import Report, ReportContext, context_from_args, known_filter, progress_report
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv; charset=utf-8"
 STAGES = ("surveyed", "approved", "started", "completed", "handed_over")
 
 LABELS = {
@@ -231,3 +233,23 @@ def household_rows(ctx: ReportContext, filters: dict[str, Any], lang: str, mask_
             row.lat, row.lon, row.accuracy_m, row.flag, _label("yes", bool(row.needs_review), lang),
             row.revision, row.received_at.astimezone(TZ) if row.received_at else None,
         )
+
+
+def progress_file(args: dict[str, Any], scope: frozenset[str] | None, fmt: str) -> tuple[Iterator[bytes], str, str]:
+    """The progress report as a streamed file: ``(chunks, mimetype, file name)``.
+
+    ``args`` are the parsed report arguments (as_of, known_at, set, plan,
+    level, lang); the API and the pages both answer with this.
+    """
+    ctx = context_from_args(args, scope)
+    lang = args["lang"]
+    level = LABELS["level"][lang][args["level"]]
+    header = header_block(ctx, ("Báo cáo tiến độ xóa nhà tạm, nhà dột nát",
+                                "Progress report: eliminating temporary and dilapidated houses"),
+                          lang, [("Cấp", "Level", level)])
+    rows = progress_rows(progress_report(ctx, args["level"]), lang)
+    name = f"progress-{args['level']}-{ctx.as_of.isoformat()}"
+    if fmt == "xlsx":
+        handle = xlsx_file("Tiến độ" if lang == "vi" else "Progress", header, PROGRESS_COLUMNS, rows, lang)
+        return file_chunks(handle), XLSX, f"{name}.xlsx"
+    return csv_stream(header, PROGRESS_COLUMNS, rows, lang), CSV, f"{name}.csv"

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote
 
 from flask import Response, stream_with_context
 from flask_smorest import Blueprint
@@ -16,14 +15,14 @@ from marshmallow import RAISE
 from schemas.exports import HouseholdExportArgs, ProgressExportArgs
 from tracker.accounts.auth import auth_required, principal
 from tracker.exports import service
+from tracker.exports.service import CSV, XLSX
 from tracker.exports.writers import csv_stream, file_chunks, xlsx_file
-from tracker.progress.service import ReportContext, context_from_args, progress_report
+from tracker.http import attachment
+from tracker.progress.service import context_from_args
 
 blp = Blueprint("exports", __name__, url_prefix="/api/v1/export", description="Reports as Excel and CSV files")
 
 BEARER = [{"bearerAuth": []}]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV = "text/csv; charset=utf-8"
 
 
 def _file_doc(mimetype: str) -> dict[str, Any]:
@@ -33,37 +32,13 @@ def _file_doc(mimetype: str) -> dict[str, Any]:
     }}}
 
 
-def _attachment(body: Iterator[bytes], mimetype: str, filename: str) -> Response:
-    response = Response(body, mimetype=mimetype)
-    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_")
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
-def _progress(args: dict[str, Any]) -> tuple[ReportContext, list[tuple[str, str]], Iterator[tuple[Any, ...]], str]:
-    ctx = context_from_args(args, principal().commune_scope())
-    report = progress_report(ctx, args["level"])
-    lang = args["lang"]
-    level = service.LABELS["level"][lang][args["level"]]
-    header = service.header_block(ctx, ("Báo cáo tiến độ xóa nhà tạm, nhà dột nát",
-                                        "Progress report: eliminating temporary and dilapidated houses"),
-                                  lang, [("Cấp", "Level", level)])
-    return ctx, header, service.progress_rows(report, lang), f"progress-{args['level']}-{ctx.as_of.isoformat()}"
-
-
 @blp.route("/progress.xlsx")
 @blp.doc(**_file_doc(XLSX))
 @auth_required()
 @blp.arguments(ProgressExportArgs, location="query", unknown=RAISE)
 def progress_xlsx(args: dict[str, Any]) -> Response:
     """The progress report as an Excel workbook (Vietnamese headers; ``lang=en`` for English)."""
-    _, header, rows, name = _progress(args)
-    handle = xlsx_file("Tiến độ" if args["lang"] == "vi" else "Progress", header, service.PROGRESS_COLUMNS, rows,
-                       args["lang"])
-    return _attachment(file_chunks(handle), XLSX, f"{name}.xlsx")
+    return attachment(*service.progress_file(args, principal().commune_scope(), "xlsx"))
 
 
 @blp.route("/progress.csv")
@@ -72,8 +47,7 @@ def progress_xlsx(args: dict[str, Any]) -> Response:
 @blp.arguments(ProgressExportArgs, location="query", unknown=RAISE)
 def progress_csv(args: dict[str, Any]) -> Response:
     """The progress report as CSV (UTF-8 with BOM)."""
-    _, header, rows, name = _progress(args)
-    return _attachment(csv_stream(header, service.PROGRESS_COLUMNS, rows, args["lang"]), CSV, f"{name}.csv")
+    return attachment(*service.progress_file(args, principal().commune_scope(), "csv"))
 
 
 def _households(args: dict[str, Any]) -> tuple[list[tuple[str, str]], Iterator[tuple[Any, ...]], str]:
@@ -98,7 +72,7 @@ def households_xlsx(args: dict[str, Any]) -> Response:
     header, rows, name = _households(args)
     handle = xlsx_file("Hộ gia đình" if args["lang"] == "vi" else "Households", header, service.HOUSEHOLD_COLUMNS,
                        rows, args["lang"])
-    return _attachment(file_chunks(handle), XLSX, f"{name}.xlsx")
+    return attachment(file_chunks(handle), XLSX, f"{name}.xlsx")
 
 
 @blp.route("/households.csv")
@@ -109,4 +83,4 @@ def households_csv(args: dict[str, Any]) -> Response:
     """The households list as CSV, streamed row by row from the database."""
     header, rows, name = _households(args)
     body = stream_with_context(csv_stream(header, service.HOUSEHOLD_COLUMNS, rows, args["lang"]))
-    return _attachment(body, CSV, f"{name}.csv")
+    return attachment(body, CSV, f"{name}.csv")

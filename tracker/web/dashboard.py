@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from flask import abort, g, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 
 from tracker.boundaries.models import BoundarySet
@@ -186,9 +186,8 @@ def export_links(boundary_set: BoundarySet, as_of: date, level: str) -> list[tup
 @login_required()
 def export(fmt: str) -> Any:
     """The progress report file of the exports service, for a signed-in browser (the API wants a token)."""
-    from tracker.exports import service as exports
-    from tracker.exports import views as export_views
-    from tracker.exports.writers import csv_stream, file_chunks, xlsx_file
+    from tracker.exports.service import progress_file
+    from tracker.http import attachment
 
     if fmt not in ("xlsx", "csv"):
         abort(404)
@@ -200,14 +199,8 @@ def export(fmt: str) -> Any:
     if level not in ("province", "district", "commune") or (level == "district" and not _has_districts(boundary_set)):
         level = "commune"
     lang = request.args.get("lang") if request.args.get("lang") in ("vi", "en") else locale_code()
-    g.principal = current_principal()  # the exports service reads the caller from here
     args = {"as_of": as_of, "set_name": boundary_set.name, "level": level, "lang": lang}
-    _ctx, header, rows, name = export_views._progress(args)
-    if fmt == "xlsx":
-        handle = xlsx_file("Tiến độ" if lang == "vi" else "Progress", header, exports.PROGRESS_COLUMNS, rows, lang)
-        return export_views._attachment(file_chunks(handle), export_views.XLSX, f"{name}.xlsx")
-    return export_views._attachment(csv_stream(header, exports.PROGRESS_COLUMNS, rows, lang), export_views.CSV,
-                                    f"{name}.csv")
+    return attachment(*progress_file(args, current_principal().commune_scope(), fmt))
 
 
 def legend() -> list[tuple[str, str]]:
