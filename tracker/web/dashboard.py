@@ -17,6 +17,7 @@ from tracker.boundaries.models import BoundarySet
 from tracker.boundaries.service import boundary_sets, unit_counts
 from tracker.dbtypes import utcnow
 from tracker.errors import ApiError
+from tracker.progress import service as progress_service
 from tracker.web import formatting, queries
 from tracker.web.auth import current_principal, login_required
 from tracker.web.blueprint import bp, chosen_set, locale_code, scope
@@ -29,14 +30,8 @@ MAX_SAMPLES = 26
 SORT_KEYS = ("risk", "name", "planned", "completed", "percent", "days_left", "projected")
 
 
-def _progress() -> Any:
-    from tracker.progress import service
-
-    return service
-
-
 def today() -> date:
-    return _progress().today_vn()
+    return progress_service.today_vn()
 
 
 def chosen_date() -> tuple[date, str]:
@@ -55,7 +50,7 @@ def chosen_date() -> tuple[date, str]:
 
 def report(boundary_set: BoundarySet, as_of: date, level: str, area: frozenset[str] | None) -> Any | None:
     """The roll-up at ``level`` for the caller's area, or None when nothing can be reported."""
-    service = _progress()
+    service = progress_service
     try:
         ctx = service.resolve(as_of, utcnow(), boundary_set.name, None, area)
         return service.progress_report(ctx, level)
