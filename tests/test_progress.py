@@ -1,14 +1,14 @@
 """``GET /api/v1/progress``: roll-ups on hand-built scenarios, time travel, scope, errors."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import event
 
-from tests.progress_builders import at, bearer, load_province, plan, record, revise, store
+from tests.progress_builders import at, bearer, centre, load_province, plan, record, revise, store
 from tracker.extensions import db
 
 AS_OF = "2025-04-16"
@@ -368,3 +368,55 @@ def json_of(response: Any) -> Any:
     import json
 
     return json.loads(response.data)
+
+
+def test_a_remembered_report_brought_up_to_date_equals_a_full_count(client, tmp_path: Path) -> None:
+    """Syncs recount only their communes; the figures must be those of counting everything again."""
+    from flask import current_app
+
+    from tracker.accounts.service import create_user, issue_token
+    from tracker.dbtypes import utcnow
+    from tracker.progress.service import progress_report, resolve
+
+    ids = scenario(tmp_path)
+    user = create_user("manager-rollup", "correct horse battery", "manager", [])
+    headers = {"Authorization": f"Bearer {issue_token(user, 'phone-1', timedelta(hours=1)).token}"}
+    db.session.commit()
+
+    def report(level: str, scope: frozenset[str] | None = None) -> dict[str, Any]:
+        figures = progress_report(resolve(date(2025, 4, 16), utcnow(), scope=scope), level).as_dict()
+        figures.pop("known_at")  # "now" at each call; the figures are the same
+        return figures
+
+    def full_count(level: str, scope: frozenset[str] | None = None) -> dict[str, Any]:
+        current_app.extensions.pop("progress_rollups", None)
+        return report(level, scope)
+
+    def held() -> list[Any]:
+        return list(current_app.extensions["progress_rollups"].values())
+
+    views = [("commune", None), ("district", None), ("province", None), ("commune", frozenset({"90001", "90003"}))]
+    for level, scope in views:
+        report(level, scope)
+    counted = {id(h.rollup): h.counted_at for h in held()}
+    # A late sync in a commune with a plan, a correction stored by hand, and a
+    # push moving the only household of 90004 (which has no plan) to 90002.
+    store([record("90003", status="completed", dates=_dates(started="2025-03-01", completed="2025-04-12"))],
+          received_at=at("2025-04-16 11:00"))
+    revise(ids["h3"], at("2025-04-16 11:30"), status="completed",
+           status_dates={"started": "2025-02-10", "completed": "2025-04-14"})
+    detail = client.get(f"/api/v1/households/{ids['h6']}", headers=headers).json
+    lat, lon = centre("90002")
+    moved = {**detail["record"], "base_revision": detail["revision"], "declared_commune": "90002",
+             "location": {**detail["record"]["location"], "lat": lat, "lon": lon}}
+    answer = client.post("/api/v1/sync/push", headers=headers,
+                         json={"device_id": "phone-1", "batch_id": "b-1", "households": [moved]})
+    assert answer.status_code == 200 and answer.json["results"][0]["result"] == "updated", answer.json
+    brought_up_to_date = {(level, scope): report(level, scope) for level, scope in views}
+    assert all(h.counted_at == counted.get(id(h.rollup), h.counted_at) for h in held())
+    assert {h.counted_at for h in held()} <= set(counted.values())  # recounted commune by commune, not in full
+    for (level, scope), figures in brought_up_to_date.items():
+        assert figures == full_count(level, scope), (level, scope)
+    rows = rows_by_code(brought_up_to_date[("commune", None)])
+    assert "90004" not in rows and rows["90002"]["households"] == 3
+    assert rows["90001"]["completed"]["repair"] == 1 and rows["90003"]["completed"]["total"] == 1

@@ -44,6 +44,14 @@ def assignment_row(revision_id: int, set_id: int, result: Assignment) -> dict[st
     }
 
 
+def moved_from(details: dict[str, Any] | None) -> list[str]:
+    """The communes a review moved this assignment away from (older decisions kept only the last)."""
+    details = details or {}
+    earlier = list(details.get("moved_from") or ())
+    previous = (details.get("review") or {}).get("previous_commune")
+    return earlier + [previous] if previous and previous not in earlier else earlier
+
+
 def assign_records(
     records: Sequence[dict[str, Any]], sets: Sequence[BoundarySet] | None = None
 ) -> dict[int, list[Assignment]]:

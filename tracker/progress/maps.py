@@ -22,7 +22,8 @@ from tracker.boundaries.models import AdminUnit, BoundarySet
 from tracker.boundaries.service import geometry_key, unit_shapes
 from tracker.extensions import db
 from tracker.households.models import HouseholdRevision, RevisionAssignment
-from tracker.progress.service import ReportContext, build_row, empty_tally, known_filter, progress_report
+from tracker.progress.service import ReportContext, known_filter, progress_report
+from tracker.progress.tallies import build_row, empty_tally
 
 TILE_PIXELS = 256
 CACHE_SIZE = 24

@@ -18,41 +18,41 @@ Counting rules (all by the field dates of each household, up to ``as_of``):
 * *needs_review*: counted households whose assignment is flagged for review
   (they are counted in the commune the assignment chose).
 
-The per-commune sums are remembered per app (:func:`remember`) under a key
-that names the set version, plan revision, ``as_of``, ``known_at``, scope and
-a signature of the stored revisions and of the households' change sequence
-(review decisions change assignments in place), so repeated reports, map
-requests and exports do not run the ``GROUP BY`` again until something changes.
+The sums are kept per app as a :class:`~tracker.progress.rollup.Rollup` per
+report (set version, plan revision, ``as_of``, ``known_at`` and scope). When
+households change, only their communes are counted again
+(:func:`current_rollup`), so a national report stays fast while phones sync.
 """
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from threading import Lock
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, union
 
 from tracker.boundaries.models import AdminUnit, BoundarySet
 from tracker.boundaries.service import get_set
 from tracker.dbtypes import utcnow
 from tracker.errors import ApiError
 from tracker.extensions import db
+from tracker.households.assignment import moved_from
 from tracker.households.models import FUNDING_SOURCES, Household, HouseholdRevision, RevisionAssignment
 from tracker.plans.models import Plan, PlanRevision, PlanTarget
 from tracker.plans.service import default_plan, get_plan, revision_in_force
-from tracker.progress.pace import WINDOW_DAYS, pace, window_start
+from tracker.progress.pace import WINDOW_DAYS, window_start
+from tracker.progress.rollup import Rollup
+from tracker.progress.tallies import BUDGET, COUNTS, FUNDS, SLOT, Tally, Unit, empty_tally, unassigned_summary
 
 HR = HouseholdRevision
 RA = RevisionAssignment
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 _CACHE_LOCK = Lock()
-TYPES = ("new_build", "repair")
-COUNTS = ("households", "started", "completed", "handed_over", "in_window", "withdrawn", "needs_review")
 
 
 @dataclass
@@ -81,28 +81,6 @@ class ReportContext:
             "effective_date": rev.effective_date if rev else None,
             "deadline": rev.deadline if rev else None,
         }
-
-
-# A unit's sums are one flat list of ints (fast to add up for thousands of
-# communes): per support type (new_build, repair) the plan and each count,
-# then the plan budget, the funding per source, and communes at risk.
-SLOTS = ("planned",) + COUNTS
-SLOT = {name: 2 * i for i, name in enumerate(SLOTS)}
-BUDGET = 2 * len(SLOTS)
-FUNDS = BUDGET + 1
-AT_RISK = FUNDS + len(FUNDING_SOURCES)
-WIDTH = AT_RISK + 1
-Tally = list[int]
-
-
-def empty_tally() -> Tally:
-    return [0] * WIDTH
-
-
-def add_into(target: Tally, other: Tally) -> None:
-    for i, value in enumerate(other):
-        if value:
-            target[i] += value
 
 
 def today_vn() -> date:
@@ -170,10 +148,12 @@ def _reached(column: Any, as_of: date) -> Any:
     return and_(column.is_not(None), column <= as_of)
 
 
-def household_states(ctx: ReportContext) -> Any:
+def household_states(ctx: ReportContext, communes: Collection[str | None] | None = None) -> Any:
     """One row per household known at ``known_at``: its commune and its state on ``as_of``.
 
     Each date expression is computed once here; the outer query only sums.
+    ``communes`` limits the rows to those communes (``None`` in it: the
+    households no commune took).
     """
     as_of = ctx.as_of
     entered_on = func.coalesce(HR.surveyed_on, HR.approved_on, HR.started_on, HR.completed_on, HR.handed_over_on)
@@ -197,6 +177,10 @@ def household_states(ctx: ReportContext) -> Any:
     )
     if ctx.scope is not None:
         query = query.where(RA.commune_code.in_(sorted(ctx.scope)))
+    if communes is not None:
+        codes = sorted(c for c in communes if c is not None)
+        query = query.where(or_(RA.commune_code.in_(codes), RA.commune_code.is_(None)) if None in communes
+                            else RA.commune_code.in_(codes))
     return query.subquery("states")
 
 
@@ -204,13 +188,13 @@ def _count(condition: Any) -> Any:
     return func.sum(case((condition, 1), else_=0))
 
 
-def commune_sums_query(ctx: ReportContext) -> Any:
+def commune_sums_query(ctx: ReportContext, communes: Collection[str | None] | None = None) -> Any:
     """Per commune, support type and alive (0/1): the counts of COUNTS and the funding sums.
 
     Rows with ``alive = 0`` (withdrawn by ``as_of``, or not yet in the
     programme) only contribute their ``withdrawn`` count.
     """
-    states = household_states(ctx)
+    states = household_states(ctx, communes)
     as_of, first_day = ctx.as_of, window_start(ctx.as_of, WINDOW_DAYS)
     c = states.c
     return (
@@ -229,42 +213,155 @@ def commune_sums_query(ctx: ReportContext) -> Any:
     )
 
 
+def commune_tallies(ctx: ReportContext, communes: Collection[str | None] | None = None) -> dict[str | None, Tally]:
+    """Per commune code (None: unassigned) the sums of households and plan; only ``communes`` when given."""
+    tallies: dict[str | None, Tally] = {}
+    offsets = [SLOT[name] for name in COUNTS]
+    withdrawn = SLOT["withdrawn"]
+    for row in db.session.execute(commune_sums_query(ctx, communes)):
+        code, kind, alive = row[0], 1 if row[1] == "repair" else 0, row[2]
+        tally = tallies.get(code)
+        if tally is None:
+            tally = tallies[code] = empty_tally()
+        values = row[3:3 + len(COUNTS)]
+        if not alive:
+            tally[withdrawn + kind] += int(values[COUNTS.index("withdrawn")] or 0)
+            continue
+        for offset, value in zip(offsets, values):
+            tally[offset + kind] += int(value or 0)
+        for i, value in enumerate(row[3 + len(COUNTS):]):
+            tally[FUNDS + i] += int(value or 0)
+    if ctx.revision is not None:
+        query = select(PlanTarget.commune_code, PlanTarget.new_build, PlanTarget.repair, PlanTarget.budget_vnd).where(
+            PlanTarget.revision_id == ctx.revision.id
+        )
+        if ctx.scope is not None:
+            query = query.where(PlanTarget.commune_code.in_(sorted(ctx.scope)))
+        if communes is not None:
+            query = query.where(PlanTarget.commune_code.in_(sorted(c for c in communes if c is not None)))
+        for code, new_build, repair, budget in db.session.execute(query):
+            tally = tallies.get(code)
+            if tally is None:
+                tally = tallies[code] = empty_tally()
+            tally[0] += new_build
+            tally[1] += repair
+            tally[BUDGET] += budget
+    return tallies
+
+
+# Recounting the communes of more households than this costs about as much as counting them all.
+MAX_CHANGED = 5_000
+
+
+def changed_communes(ctx: ReportContext, since: Mark) -> set[str | None] | None:
+    """The communes (under the report's set) of every household changed since ``since``.
+
+    A household changed when its change number moved past the mark (every
+    write through the application: a push, an import, a review decision, a
+    conflict resolution) or when it has a revision stored after the mark's
+    last one. The communes it may have been counted in are those of all its
+    revisions' assignments, and those a review moved an assignment away from.
+    None when there are too many households to recount one by one.
+    """
+    changed = union(
+        select(Household.id).where(Household.change_seq > (since.last_change or 0)),
+        select(HR.household_id).where(HR.id > (since.last_id or 0)),
+    ).subquery()
+    ids = list(db.session.scalars(select(changed.c[0]).limit(MAX_CHANGED + 1)))
+    if len(ids) > MAX_CHANGED:
+        return None
+    codes: set[str | None] = set()
+    for start in range(0, len(ids), 500):
+        for code, details in db.session.execute(
+            select(RA.commune_code, RA.details).join(HR, RA.revision_id == HR.id)
+            .where(RA.boundary_set_id == ctx.boundary_set.id, HR.household_id.in_(ids[start:start + 500]))
+        ):
+            codes.add(code)
+            codes.update(moved_from(details))
+    if ctx.scope is not None:
+        codes = {c for c in codes if c in ctx.scope}
+    return codes
+
+
+def set_units(boundary_set: BoundarySet) -> dict[str, Unit]:
+    """Every unit of the set by code (communes, districts, provinces), no geometry; cached per set version."""
+    key = (boundary_set.id, boundary_set.version, boundary_set.checksum)
+    cache = current_app.extensions.setdefault("progress_units", {})
+    if key in cache:
+        return cache[key]
+    rows = db.session.execute(
+        select(AdminUnit.code, AdminUnit.name, AdminUnit.level, AdminUnit.parent_code)
+        .where(AdminUnit.boundary_set_id == boundary_set.id)
+    )
+    units: dict[str, Unit] = {}
+    for code, name, level, parent in rows:
+        if level == "commune" or code not in units:
+            units[code] = Unit(code, name, level, parent)
+    with _CACHE_LOCK:
+        cache.clear()  # one set version at a time is plenty
+        cache[key] = units
+    return units
+
+
+# --- remembering ---------------------------------------------------------------
+
 CACHE_SECONDS = 60.0
 CACHE_ENTRIES = 32
+ROLLUP_ENTRIES = 8
+# A roll-up is recounted in full at least this often, whatever was brought up
+# to date in between: a row deleted by hand (outside the application) shows then.
+FULL_RECOUNT_SECONDS = 600.0
 
 
-def _fingerprint() -> tuple[Any, ...]:
-    """Cheap signature of the stored data (three index look-ups).
+@dataclass(frozen=True)
+class Mark:
+    """Where the stored data stands: the last revision stored, the last receipt, the last change number."""
 
-    Every stored revision moves the last id and receipt time on; a review
-    decision (confirm or move a flagged assignment) updates an assignment in
-    place, adding no revision, but moves the household's change sequence on,
-    which the last element follows. Revisions are never deleted in normal
-    work; a deletion by hand shows once the entry expires (``CACHE_SECONDS``).
-    """
+    last_id: int | None
+    last_received: datetime | None
+    last_change: int | None
+
+    def follows(self, earlier: Mark) -> bool:
+        """True when the data only grew since ``earlier``: nothing was taken away or rolled back (a restore)."""
+        return (
+            earlier.last_id is not None and earlier.last_change is not None
+            and (self.last_id or 0) >= earlier.last_id and (self.last_change or 0) >= earlier.last_change
+        )
+
+
+def data_mark() -> Mark:
+    """The current :class:`Mark` (three index look-ups)."""
     # Three separate MAX() sub-queries: each alone is answered from its index.
     last_id, last_received, last_change = db.session.execute(
         select(select(func.max(HR.id)).scalar_subquery(), select(func.max(HR.received_at)).scalar_subquery(),
                select(func.max(Household.change_seq)).scalar_subquery())
     ).one()
-    return last_id, last_received, last_change
+    return Mark(last_id, last_received, last_change)
 
 
-def report_key(ctx: ReportContext) -> tuple[Any, ...] | None:
+class ReportKey(NamedTuple):
+    """Which figures a report asks for (``identity``) and the data they are counted from (``mark``)."""
+
+    identity: tuple[Any, ...]
+    mark: Mark
+
+
+def report_key(ctx: ReportContext) -> ReportKey | None:
     """A key naming exactly the figures ``ctx`` asks for, or None when they must not be remembered.
 
-    It holds the boundary set version, the plan revision, ``as_of``, the
-    scope, ``known_at`` ("latest" when at or after the latest receipt: the
-    figures are the same) and a signature of the stored data, so any
-    stored revision, and any review decision, gives a new key.
+    The identity holds the boundary set version, the plan revision,
+    ``as_of``, the scope and ``known_at`` ("latest" when at or after the
+    latest receipt: the figures are the same); the mark moves with every
+    stored revision and review decision.
     """
-    last_id, last_received, last_change = _fingerprint()
-    if last_received is not None and last_received > utcnow():
+    mark = data_mark()
+    if mark.last_received is not None and mark.last_received > utcnow():
         return None  # revisions dated in the future: "now" moves on its own
-    latest = last_received is None or ctx.known_at >= last_received
-    return (ctx.boundary_set.id, ctx.boundary_set.version, ctx.boundary_set.checksum,
-            ctx.revision.id if ctx.revision else None, ctx.as_of,
-            "latest" if latest else ctx.known_at.isoformat(), ctx.scope, last_id, last_received, last_change)
+    latest = mark.last_received is None or ctx.known_at >= mark.last_received
+    identity = (ctx.boundary_set.id, ctx.boundary_set.version, ctx.boundary_set.checksum,
+                ctx.revision.id if ctx.revision else None, ctx.as_of,
+                "latest" if latest else ctx.known_at.isoformat(), ctx.scope)
+    return ReportKey(identity, mark)
 
 
 def remember(
@@ -288,133 +385,46 @@ def remember(
     return value
 
 
-def cached_commune_tallies(
-    ctx: ReportContext, key: tuple[Any, ...] | None = None
-) -> tuple[dict[str | None, Tally], dict[str, int]]:
-    """:func:`commune_tallies`, remembered per app while the stored revisions stay the same.
-
-    Reports, the map and the exports ask for the same figures again and
-    again; the GROUP BY runs again only when a revision was added or removed,
-    the set or plan revision differs, or the entry is older than ``CACHE_SECONDS``.
-    """
-    return remember("tallies", key if key is not None else report_key(ctx), lambda: commune_tallies(ctx))
-
-
-def commune_tallies(ctx: ReportContext) -> tuple[dict[str | None, Tally], dict[str, int]]:
-    """Per commune code (None: unassigned) the sums of households and plan."""
-    tallies: dict[str | None, Tally] = {}
-    offsets = [SLOT[name] for name in COUNTS]
-    withdrawn = SLOT["withdrawn"]
-    for row in db.session.execute(commune_sums_query(ctx)):
-        code, kind, alive = row[0], 1 if row[1] == "repair" else 0, row[2]
-        tally = tallies.get(code)
-        if tally is None:
-            tally = tallies[code] = empty_tally()
-        values = row[3:3 + len(COUNTS)]
-        if not alive:
-            tally[withdrawn + kind] += int(values[COUNTS.index("withdrawn")] or 0)
-            continue
-        for offset, value in zip(offsets, values):
-            tally[offset + kind] += int(value or 0)
-        for i, value in enumerate(row[3 + len(COUNTS):]):
-            tally[FUNDS + i] += int(value or 0)
-    if ctx.revision is not None:
-        query = select(PlanTarget.commune_code, PlanTarget.new_build, PlanTarget.repair, PlanTarget.budget_vnd).where(
-            PlanTarget.revision_id == ctx.revision.id
-        )
-        if ctx.scope is not None:
-            query = query.where(PlanTarget.commune_code.in_(sorted(ctx.scope)))
-        for code, new_build, repair, budget in db.session.execute(query):
-            tally = tallies.get(code)
-            if tally is None:
-                tally = tallies[code] = empty_tally()
-            tally[0] += new_build
-            tally[1] += repair
-            tally[BUDGET] += budget
-    unassigned = tallies.pop(None, None) or empty_tally()
-    summary = {name: unassigned[SLOT[name]] + unassigned[SLOT[name] + 1]
-               for name in ("households", "completed", "needs_review")}
-    return tallies, summary
-
-
 @dataclass(frozen=True)
-class Unit:
-    code: str
-    name: str
-    level: str
-    parent_code: str | None
+class _Held:
+    mark: Mark
+    rollup: Rollup
+    counted_at: datetime
 
 
-def set_units(boundary_set: BoundarySet) -> dict[str, Unit]:
-    """Every unit of the set by code (communes, districts, provinces), no geometry; cached per set version."""
-    key = (boundary_set.id, boundary_set.version, boundary_set.checksum)
-    cache = current_app.extensions.setdefault("progress_units", {})
-    if key in cache:
-        return cache[key]
-    rows = db.session.execute(
-        select(AdminUnit.code, AdminUnit.name, AdminUnit.level, AdminUnit.parent_code)
-        .where(AdminUnit.boundary_set_id == boundary_set.id)
-    )
-    units: dict[str, Unit] = {}
-    for code, name, level, parent in rows:
-        if level == "commune" or code not in units:
-            units[code] = Unit(code, name, level, parent)
+def current_rollup(ctx: ReportContext, key: ReportKey | None) -> Rollup:
+    """The roll-up for ``ctx``, counted in full once, then brought up to date commune by commune.
+
+    Kept per app (``ROLLUP_ENTRIES`` reports). When the data moved on since
+    the roll-up was counted, only the communes of the households changed
+    since are counted again; a full count happens when there are too many
+    of them, when the data did not move on by changes alone (a restore), or
+    ``FULL_RECOUNT_SECONDS`` after the last full count.
+    """
+    if key is None:
+        return Rollup(ctx, set_units(ctx.boundary_set), commune_tallies(ctx))
+    cache: OrderedDict[Any, _Held] = current_app.extensions.setdefault("progress_rollups", OrderedDict())
     with _CACHE_LOCK:
-        cache.clear()  # one set version at a time is plenty
-        cache[key] = units
-    return units
+        held = cache.get(key.identity)
+    if held is not None and held.mark == key.mark:
+        return held.rollup
+    now = utcnow()
+    rollup, counted_at = None, now
+    if held is not None and key.mark.follows(held.mark) and (now - held.counted_at).total_seconds() < FULL_RECOUNT_SECONDS:
+        recount = changed_communes(ctx, held.mark)
+        if recount is not None:
+            rollup, counted_at = held.rollup.updated(recount, commune_tallies(ctx, recount)), held.counted_at
+    if rollup is None:
+        rollup = Rollup(ctx, set_units(ctx.boundary_set), commune_tallies(ctx))
+    with _CACHE_LOCK:
+        cache[key.identity] = _Held(key.mark, rollup, counted_at)
+        cache.move_to_end(key.identity)
+        while len(cache) > ROLLUP_ENTRIES:
+            cache.popitem(last=False)
+    return rollup
 
 
-# --- rows ------------------------------------------------------------------
-
-
-_S, _C, _H, _W, _X, _N, _R = (SLOT[n] for n in ("started", "completed", "handed_over", "in_window", "withdrawn",
-                                                  "households", "needs_review"))
-
-
-def build_row(
-    code: str, name: str | None, level: str, parent: str | None, tally: Tally, ctx: ReportContext
-) -> dict[str, Any]:
-    """One row of the report, with exactly the contract's field names."""
-    t = tally
-    figures = pace(t[0] + t[1], t[_C] + t[_C + 1], t[_W] + t[_W + 1], ctx.as_of, ctx.deadline)
-    funds = dict(zip(FUNDING_SOURCES, t[FUNDS:AT_RISK]))
-    row = {
-        "code": code,
-        "name": name,
-        "level": level,
-        "parent_code": parent,
-        "planned": {"new_build": t[0], "repair": t[1], "total": t[0] + t[1]},
-        "started": {"new_build": t[_S], "repair": t[_S + 1], "total": t[_S] + t[_S + 1]},
-        "completed": {"new_build": t[_C], "repair": t[_C + 1], "total": t[_C] + t[_C + 1]},
-        "handed_over": {"new_build": t[_H], "repair": t[_H + 1], "total": t[_H] + t[_H + 1]},
-        "withdrawn": t[_X] + t[_X + 1],
-        "households": t[_N] + t[_N + 1],
-        "needs_review": t[_R] + t[_R + 1],
-        "percent_complete": figures.percent_complete,
-        "funding": {"planned": t[BUDGET], "recorded": sum(t[FUNDS:AT_RISK]), "by_source": funds},
-        "deadline": ctx.deadline,
-        "days_left": figures.days_left,
-        "remaining": figures.remaining,
-        "required_per_day": figures.required_per_day,
-        "achieved_per_day": figures.achieved_per_day,
-        "projected_finish": figures.projected_finish,
-        "at_risk": figures.at_risk,
-    }
-    if level != "commune":
-        row["communes_at_risk"] = tally[AT_RISK]
-    return row
-
-
-def _parents(unit: Unit, units: dict[str, Unit]) -> tuple[str | None, str | None]:
-    """(district code, province code) of a commune."""
-    parent = units.get(unit.parent_code or "")
-    if parent is None:
-        return None, None
-    if parent.level == "province":
-        return None, parent.code
-    grand = units.get(parent.parent_code or "")
-    return parent.code, grand.code if grand and grand.level == "province" else None
+# --- reports -------------------------------------------------------------------
 
 
 @dataclass
@@ -438,53 +448,14 @@ class Report:
         }
 
 
-def progress_report(ctx: ReportContext, level: str = "commune", key: tuple[Any, ...] | None = None) -> Report:
+def progress_report(ctx: ReportContext, level: str = "commune", key: ReportKey | None = None) -> Report:
     """The roll-up at ``level``: one row per unit with a plan or households.
 
-    Remembered like the sums it is built from; the rows of a remembered
-    report are shared, so callers read them and never change them.
+    The rows are shared with later reports of the same figures: callers
+    read them and never change them.
     """
-    key = key if key is not None else report_key(ctx)
-    built = remember("reports", None if key is None else key + (level,), lambda: _build_report(ctx, level, key))
-    # The figures depend only on the key; the context (and the known_at it echoes) is the caller's.
-    return Report(ctx, built.level, built.rows, built.totals, built.unassigned)
-
-
-def _build_report(ctx: ReportContext, level: str, key: tuple[Any, ...] | None) -> Report:
-    units = set_units(ctx.boundary_set)
-    if level == "district" and not any(u.level == "district" for u in units.values()):
+    if level == "district" and not any(u.level == "district" for u in set_units(ctx.boundary_set).values()):
         raise ApiError(422, f"Boundary set {ctx.boundary_set.name!r} has no districts.",
                        fields={"level": [f"Boundary set {ctx.boundary_set.name!r} has no districts."]})
-    cached, unassigned = cached_commune_tallies(ctx, key)
-    tallies = {code: list(tally) for code, tally in cached.items()}  # the cached sums stay untouched
-    commune_rows: list[dict[str, Any]] = []
-    groups: dict[str, Tally] = {}
-    totals = empty_tally()
-    parents: dict[str | None, tuple[str | None, str | None]] = {}
-    for code in sorted(tallies):
-        tally = tallies[code]
-        unit = units.get(code) or Unit(code, "", "commune", None)
-        row = build_row(code, unit.name or None, "commune", unit.parent_code, tally, ctx)
-        tally[AT_RISK] = int(row["at_risk"])
-        commune_rows.append(row)
-        add_into(totals, tally)
-        if level != "commune":
-            if unit.parent_code not in parents:
-                parents[unit.parent_code] = _parents(unit, units)
-            district, province = parents[unit.parent_code]
-            key = district if level == "district" else province
-            if key is not None:
-                group = groups.get(key)
-                if group is None:
-                    group = groups[key] = empty_tally()
-                add_into(group, tally)
-    if level == "commune":
-        rows = commune_rows
-    else:
-        rows = []
-        for code in sorted(groups):
-            unit = units.get(code) or Unit(code, "", level, None)
-            rows.append(build_row(code, unit.name or None, level, unit.parent_code, groups[code], ctx))
-    total_row = build_row("total", None, "total", None, totals, ctx) if tallies else None
-    return Report(ctx, level, rows, total_row, unassigned)
-
+    rollup = current_rollup(ctx, key if key is not None else report_key(ctx))
+    return Report(ctx, level, rollup.level_rows(level), rollup.total_row(), unassigned_summary(rollup.unassigned))

@@ -19,6 +19,7 @@ from tracker.audit import service as audit
 from tracker.dbtypes import utcnow
 from tracker.extensions import db
 from tracker.households import locks, sequence
+from tracker.households.assignment import moved_from
 from tracker.households.models import Conflict, Household, HouseholdRevision, RevisionAssignment
 
 
@@ -54,6 +55,7 @@ def move_assignment(assignment: RevisionAssignment, revision: HouseholdRevision,
     details["review"] = _review_note("move", who, note, previous_commune=before, previous_method=details.get("method"))
     details["commune"] = commune
     details["method"] = "manual"
+    details["moved_from"] = sorted({*moved_from(details), before} - {None, commune})
     assignment.details = details
     assignment.commune_code = commune
     assignment.needs_review = False
