@@ -98,6 +98,25 @@ def test_malformed_json_is_400(client, auth: str) -> None:
     _error(_push_raw(client, auth, '{"device_id": "phone-1", "households": [}'), 400, "bad_request")
 
 
+def test_a_body_that_is_not_utf8_is_400(client, auth: str) -> None:
+    body = '{"device_id": "phone-1", "batch_id": "b", "households": [], "x": "Lò"}'.encode("latin-1")
+    _error(_push_raw(client, auth, body), 400, "bad_request")
+
+
+def test_numbers_beyond_64_bits_and_nan_are_the_record_s_error_not_the_batch_s(client, auth: str) -> None:
+    """The fast JSON reader refuses these; they still reach validation, record by record."""
+    good, huge, nan = household(), household(), household()
+    huge["funding"] = [{"source": "central_budget", "amount_vnd": 10**30}]
+    nan["location"]["lat"] = "not-a-number"
+    body = json.dumps({"device_id": "phone-1", "batch_id": str(uuid.uuid4()), "households": [good, huge, nan]})
+    body = body.replace('"not-a-number"', "NaN")
+    answer = _push_raw(client, auth, body)
+    assert answer.status_code == 200, answer.json
+    results = answer.json["results"]
+    assert [r["result"] for r in results] == ["created", "rejected", "rejected"], results
+    assert "funding.0.amount_vnd" in results[1]["errors"] and "location.lat" in results[2]["errors"]
+
+
 def test_wrong_content_type_is_415(client, auth: str) -> None:
     body = json.dumps({"device_id": "phone-1", "batch_id": "b", "households": []})
     _error(_push_raw(client, auth, body, "text/plain"), 415, "unsupported_media_type")

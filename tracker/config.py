@@ -9,6 +9,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from tracker import jsoncodec
+
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 DEV_SECRET = "dev-only-secret-key"
 
@@ -36,7 +38,8 @@ def from_environment(env: dict[str, str] | None = None) -> dict[str, Any]:
         "SECRET_KEY": env.get("SECRET_KEY", ""),
         "INSTANCE_DIR": str(instance),
         "SQLALCHEMY_DATABASE_URI": _normalise_database_url(database_url),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "json_serializer": jsoncodec.dumps,
+                                      "json_deserializer": jsoncodec.loads},
         "BOUNDARIES_DIR": env.get("BOUNDARIES_DIR", ""),
         "DEFAULT_BOUNDARY_SET": env.get("DEFAULT_BOUNDARY_SET", ""),
         "PHOTO_DIR": env.get("PHOTO_DIR", str(instance / "photos")),

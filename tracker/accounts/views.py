@@ -5,11 +5,11 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from flask_smorest import Blueprint
 
 from schemas.accounts import RevokedSchema, TokenArgs, TokenSchema
 from tracker.accounts import service
 from tracker.accounts.auth import BEARER_DOC, auth_required, principal
+from tracker.api import Blueprint
 from tracker.audit import service as audit
 from tracker.errors import ApiError
 from tracker.extensions import db

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from schemas.boundaries import AdminUnitSchema, BoundarySetSchema, UnitQueryArgs
+from tracker.api import Blueprint
 from tracker.boundaries import service
 from tracker.errors import ApiError
 

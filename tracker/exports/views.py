@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from flask import Response, stream_with_context
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from schemas.exports import HouseholdExportArgs, ProgressExportArgs
 from tracker.accounts.auth import auth_required, principal
+from tracker.api import Blueprint
 from tracker.exports import service
 from tracker.exports.service import CSV, XLSX
 from tracker.exports.writers import csv_stream, file_chunks, xlsx_file

@@ -6,11 +6,9 @@ JSON); the schemas passed to ``@blp.response`` document them.
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Response, current_app, jsonify
-from flask_smorest import Blueprint
 
 from schemas.sync import (
     ConflictListSchema,
@@ -25,7 +23,9 @@ from schemas.sync import (
     ResolveArgs,
     ResolveResponseSchema,
 )
+from tracker import jsoncodec
 from tracker.accounts.auth import BEARER_DOC, WRITE_ROLES, auth_required, principal
+from tracker.api import Blueprint
 from tracker.errors import ApiError
 from tracker.extensions import db
 from tracker.households import conflicts, pull, push, read
@@ -63,7 +63,7 @@ def push_view(args: dict[str, Any]) -> Response:
     answer = push.push(caller, args["batch_id"], args["households"])
     db.session.commit()
     # Serialised once, unsorted: the answer is large and already JSON-ready.
-    return Response(json.dumps(answer, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")
+    return Response(jsoncodec.dumps_bytes(answer), mimetype="application/json")
 
 
 @blp.route("/sync/pull", methods=["GET"])

@@ -1,10 +1,10 @@
 """``GET /api/v1/health``: is the app up and the database reachable."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from sqlalchemy import text
 
 from schemas.meta import HealthSchema
+from tracker.api import Blueprint
 from tracker.extensions import db
 
 blp = Blueprint("meta", __name__, url_prefix="/api/v1", description="Service status")

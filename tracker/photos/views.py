@@ -16,10 +16,10 @@ import re
 from typing import Any
 
 from flask import Response, current_app, jsonify, request, send_file
-from flask_smorest import Blueprint
 
 from schemas.photos import BINARY_BODY, TUS_BODY, PhotoSchema
 from tracker.accounts.auth import BEARER_DOC, WRITE_ROLES, auth_required, principal
+from tracker.api import Blueprint
 from tracker.errors import ApiError, body_limit
 from tracker.extensions import db
 from tracker.households.models import Photo

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from schemas.plans import PlanDetailSchema, PlanQueryArgs, PlanSchema
 from tracker.accounts.auth import auth_required, principal
+from tracker.api import Blueprint
 from tracker.boundaries.models import BoundarySet
 from tracker.errors import ApiError
 from tracker.extensions import db

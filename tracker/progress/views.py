@@ -8,11 +8,12 @@ from typing import Any
 
 import geojson
 from flask import Response, request
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from schemas.progress import GeoJsonSchema, HouseholdPointArgs, MapArgs, ProgressArgs, ProgressReportSchema
+from tracker import jsoncodec
 from tracker.accounts.auth import auth_required, principal
+from tracker.api import Blueprint
 from tracker.dbtypes import utcnow
 from tracker.extensions import db
 from tracker.progress import maps
@@ -98,8 +99,7 @@ def progress(args: dict[str, Any]) -> dict[str, Any]:
     def encode() -> bytes:
         # The service builds exactly ProgressReportSchema's shape (a test
         # holds them equal); encoding directly keeps a national report fast.
-        report = progress_report(ctx, args["level"], key).as_dict()
-        return json.dumps(report, cls=maps.Encoder, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return jsoncodec.dumps_bytes(progress_report(ctx, args["level"], key).as_dict())
 
     asked = ctx.known_at.isoformat() if "known_at" in args else "now"
     body = remember("json", None if key is None else key + (args["level"], asked), encode, entries=8)
