@@ -420,3 +420,24 @@ def test_a_remembered_report_brought_up_to_date_equals_a_full_count(client, tmp_
     rows = rows_by_code(brought_up_to_date[("commune", None)])
     assert "90004" not in rows and rows["90002"]["households"] == 3
     assert rows["90001"]["completed"]["repair"] == 1 and rows["90003"]["completed"]["total"] == 1
+
+
+@pytest.mark.parametrize("scope", [None, frozenset({"90001", "90002"})])
+def test_completed_by_day_is_the_reports_completed_total_on_each_day(client, tmp_path: Path, scope) -> None:
+    """The burn-up chart's series in one query: the same figure as a report for each of the days."""
+    from tracker.dbtypes import utcnow
+    from tracker.progress.service import completed_by_day, progress_report, resolve
+
+    scenario(tmp_path)
+    # Completed in March, withdrawn in April: counted in between only.
+    store([record("90001", status="withdrawn", dates=_dates(started="2025-02-01", completed="2025-03-10",
+                                                            withdrawn="2025-04-01"))], received_at=at("2025-04-16 11:00"))
+    days = [date(2025, 1, 1) + timedelta(days=n) for n in range(0, 130, 3)] + [date(2025, 3, 10), date(2025, 4, 1)]
+    known_at = utcnow()
+    expected = []
+    for day in days:
+        totals = progress_report(resolve(day, known_at, scope=scope), "commune").totals
+        expected.append(totals["completed"]["total"] if totals else 0)
+    series = completed_by_day(resolve(days[-1], known_at, scope=scope), days)
+    assert series == expected
+    assert series[days.index(date(2025, 3, 10))] > series[days.index(date(2025, 4, 1))] > 0  # the withdrawal shows

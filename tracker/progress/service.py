@@ -26,7 +26,7 @@ households change, only their communes are counted again
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from threading import Lock
@@ -249,6 +249,33 @@ def commune_tallies(ctx: ReportContext, communes: Collection[str | None] | None 
     return tallies
 
 
+def completed_by_day(ctx: ReportContext, days: Sequence[date]) -> list[int]:
+    """Houses completed on each of ``days``: the report's ``totals.completed`` for each date, in one query.
+
+    For the burn-up chart. A household counts from the day it is both in the
+    programme and completed (the later of its entry and completion dates)
+    until the day it is withdrawn, the rules of :func:`household_states`.
+    """
+    entered = func.coalesce(HR.surveyed_on, HR.approved_on, HR.started_on, HR.completed_on, HR.handed_over_on)
+    supported = func.coalesce(HR.completed_on, HR.handed_over_on)
+    counted_from = case((entered > supported, entered), else_=supported)
+    query = (
+        select(counted_from, HR.withdrawn_on, func.count())
+        .select_from(RA).join(HR, RA.revision_id == HR.id)
+        .where(RA.boundary_set_id == ctx.boundary_set.id, known_filter(ctx.known_at), supported.is_not(None))
+        .group_by(counted_from, HR.withdrawn_on)
+    )
+    if ctx.scope is not None:
+        query = query.where(RA.commune_code.in_(sorted(ctx.scope)))
+    spans = [(_day(start), _day(end), n) for start, end, n in db.session.execute(query)]
+    return [sum(n for start, end, n in spans if start <= day and (end is None or end > day)) for day in days]
+
+
+def _day(value: date | str | None) -> date | None:
+    """A date column read back (SQLite gives a computed date as text)."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
 # Recounting the communes of more households than this costs about as much as counting them all.
 MAX_CHANGED = 5_000
 
@@ -307,7 +334,10 @@ def set_units(boundary_set: BoundarySet) -> dict[str, Unit]:
 
 CACHE_SECONDS = 60.0
 CACHE_ENTRIES = 32
-ROLLUP_ENTRIES = 8
+# Roll-ups kept per app, weighed by their communes: a few national reports, or
+# many small ones (a commune's page asks for a roll-up of that commune alone).
+ROLLUP_COMMUNES = 40_000
+ROLLUP_ENTRIES = 64
 # A roll-up is recounted in full at least this often, whatever was brought up
 # to date in between: a row deleted by hand (outside the application) shows then.
 FULL_RECOUNT_SECONDS = 600.0
@@ -395,7 +425,8 @@ class _Held:
 def current_rollup(ctx: ReportContext, key: ReportKey | None) -> Rollup:
     """The roll-up for ``ctx``, counted in full once, then brought up to date commune by commune.
 
-    Kept per app (``ROLLUP_ENTRIES`` reports). When the data moved on since
+    Kept per app (the most recently used, up to ``ROLLUP_COMMUNES`` commune
+    rows and ``ROLLUP_ENTRIES`` reports). When the data moved on since
     the roll-up was counted, only the communes of the households changed
     since are counted again; a full count happens when there are too many
     of them, when the data did not move on by changes alone (a restore), or
@@ -406,6 +437,8 @@ def current_rollup(ctx: ReportContext, key: ReportKey | None) -> Rollup:
     cache: OrderedDict[Any, _Held] = current_app.extensions.setdefault("progress_rollups", OrderedDict())
     with _CACHE_LOCK:
         held = cache.get(key.identity)
+        if held is not None:
+            cache.move_to_end(key.identity)
     if held is not None and held.mark == key.mark:
         return held.rollup
     now = utcnow()
@@ -419,8 +452,10 @@ def current_rollup(ctx: ReportContext, key: ReportKey | None) -> Rollup:
     with _CACHE_LOCK:
         cache[key.identity] = _Held(key.mark, rollup, counted_at)
         cache.move_to_end(key.identity)
-        while len(cache) > ROLLUP_ENTRIES:
-            cache.popitem(last=False)
+        weight = sum(len(h.rollup.tallies) + 1 for h in cache.values())
+        while len(cache) > 1 and (len(cache) > ROLLUP_ENTRIES or weight > ROLLUP_COMMUNES):
+            _, dropped = cache.popitem(last=False)
+            weight -= len(dropped.rollup.tallies) + 1
     return rollup
 
 

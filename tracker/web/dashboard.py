@@ -17,6 +17,7 @@ from tracker.boundaries.models import BoundarySet
 from tracker.boundaries.service import boundary_sets, unit_counts
 from tracker.dbtypes import utcnow
 from tracker.errors import ApiError
+from tracker.plans.service import revision_in_force, revision_totals
 from tracker.progress import service as progress_service
 from tracker.web import formatting, queries
 from tracker.web.auth import current_principal, login_required
@@ -111,19 +112,12 @@ def burn_up(boundary_set: BoundarySet, as_of: date, area: frozenset[str] | None,
     span = (last - start).days
     step = max(7, -(-span // MAX_SAMPLES))
     days = sorted({start + timedelta(days=d) for d in range(0, span + 1, step)} | {last})
-    completed: list[tuple[date, int]] = []
-    plan_steps: dict[date, int] = {}
-    for d in days:
-        found = main if d == as_of else report(boundary_set, d, "commune", area)
-        if found is None or found.totals is None:
-            completed.append((d, 0))
-            continue
-        completed.append((d, found.totals["completed"]["total"]))
-    for revision in ctx.plan.revisions:
-        if revision.effective_date > end:
-            continue
-        found = main if revision.effective_date == as_of else report(boundary_set, revision.effective_date, "commune", area)
-        plan_steps[revision.effective_date] = found.totals["planned"]["total"] if found and found.totals else 0
+    completed = list(zip(days, progress_service.completed_by_day(ctx, days)))
+    in_force = {revision.effective_date: revision_in_force(ctx.plan, revision.effective_date, ctx.known_at)
+                for revision in ctx.plan.revisions if revision.effective_date <= end}
+    totals = revision_totals(sorted({r.id for r in in_force.values() if r is not None}), area)
+    plan_steps = {day: totals[r.id].new_build + totals[r.id].repair if r is not None else 0
+                  for day, r in in_force.items()}
     loc = locale_code()
     labels = ChartLabels(title=_("Completed houses against the plan"), completed=_("Completed"), plan=_("Plan"),
                          deadline=_("Deadline"), as_of=_("As of"))
