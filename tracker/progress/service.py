@@ -299,9 +299,12 @@ def changed_communes(ctx: ReportContext, since: Mark) -> set[str | None] | None:
         return None
     codes: set[str | None] = set()
     for start in range(0, len(ids), 500):
+        # Revisions first, then their assignments by primary key (joined, SQLite
+        # would walk every assignment of the set instead).
+        revisions = select(HR.id).where(HR.household_id.in_(ids[start:start + 500]))
         for code, details in db.session.execute(
-            select(RA.commune_code, RA.details).join(HR, RA.revision_id == HR.id)
-            .where(RA.boundary_set_id == ctx.boundary_set.id, HR.household_id.in_(ids[start:start + 500]))
+            select(RA.commune_code, RA.details)
+            .where(RA.revision_id.in_(revisions), RA.boundary_set_id == ctx.boundary_set.id)
         ):
             codes.add(code)
             codes.update(moved_from(details))
