@@ -14,7 +14,6 @@ from typing import Any, Protocol
 from tracker.households.models import FUNDING_SOURCES
 from tracker.progress.pace import pace
 
-TYPES = ("new_build", "repair")
 COUNTS = ("households", "started", "completed", "handed_over", "in_window", "withdrawn", "needs_review")
 SLOTS = ("planned",) + COUNTS
 SLOT = {name: 2 * i for i, name in enumerate(SLOTS)}
