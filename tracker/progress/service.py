@@ -442,11 +442,12 @@ def current_rollup(ctx: ReportContext, key: ReportKey | None) -> Rollup:
         held = cache.get(key.identity)
         if held is not None:
             cache.move_to_end(key.identity)
-    if held is not None and held.mark == key.mark:
-        return held.rollup
     now = utcnow()
+    fresh = held is not None and (now - held.counted_at).total_seconds() < FULL_RECOUNT_SECONDS
+    if fresh and held.mark == key.mark:
+        return held.rollup
     rollup, counted_at = None, now
-    if held is not None and key.mark.follows(held.mark) and (now - held.counted_at).total_seconds() < FULL_RECOUNT_SECONDS:
+    if fresh and key.mark.follows(held.mark):
         recount = changed_communes(ctx, held.mark)
         if recount is not None:
             rollup, counted_at = held.rollup.updated(recount, commune_tallies(ctx, recount)), held.counted_at
