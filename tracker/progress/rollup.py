@@ -13,6 +13,7 @@ place: ``updated`` returns a new one, and callers only read the rows.
 """
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
 
 from tracker.progress.tallies import AT_RISK, Dated, Tally, Unit, add_into, build_row, empty_tally
@@ -99,9 +100,7 @@ class Rollup:
 
         ``None`` stands for the households no commune took.
         """
-        new = object.__new__(Rollup)
-        new.when, new.units, new._parents = self.when, self.units, self._parents
-        new.unassigned = self.unassigned
+        new = copy.copy(self)  # shares the units, parents and unassigned sums; the containers below are its own
         new.tallies, new.rows, new.totals = dict(self.tallies), dict(self.rows), list(self.totals)
         new._groups = {level: dict(groups) for level, groups in self._groups.items()}
         new._levels = {}
