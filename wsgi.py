@@ -1,4 +1,4 @@
 """WSGI entry point: ``flask --app wsgi …`` and ``gunicorn wsgi:app``."""
-from tracker import create_app
+from tracker.app import create_app
 
 app = create_app()

@@ -35,7 +35,7 @@ def main() -> int:
     from tests.helpers import recreate_pg_database
     from tests.sync_support import LiveServer
     from tests.test_fuzz import DEVICE, fuzz, seed
-    from tracker import create_app
+    from tracker.app import create_app
     from tracker.extensions import db
 
     work = Path(tempfile.mkdtemp(prefix="tracker-fuzz-"))

@@ -168,8 +168,8 @@ def main() -> int:
     from tests.helpers import recreate_pg_database
     from tests.progress_builders import at, load_province, plan, record
     from tests.sync_support import LiveServer, image_bytes
-    from tracker import create_app
     from tracker.accounts.service import create_user
+    from tracker.app import create_app
     from tracker.extensions import db
 
     work = Path(tempfile.mkdtemp(prefix="tracker-load-"))

@@ -55,7 +55,7 @@ SOURCES = ("central_budget", "local_budget", "social_fund", "enterprise", "house
 
 
 def _app(url: str, instance: Path) -> Any:
-    from tracker import create_app
+    from tracker.app import create_app
 
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": str(instance), "ENV_NAME": "testing",
                        "DEFAULT_BOUNDARY_SET": SET_NAME})

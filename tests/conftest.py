@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.helpers import recreate_pg_database
-from tracker import create_app
+from tracker.app import create_app
 from tracker.extensions import db
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/tracker_test"

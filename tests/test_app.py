@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from tracker import create_app
+from tracker.app import create_app
 from tracker.config import check_secret, from_environment
 
 

@@ -10,8 +10,8 @@ from sqlalchemy import select, update
 
 from tests.helpers import json_error as _error
 from tests.sync_support import PASSWORD, bearer, load_communes, make_user, sign_in, token
-from tracker import create_app
 from tracker.accounts.models import ApiToken, LoginAttempt, User
+from tracker.app import create_app
 from tracker.audit.models import AuditEvent
 from tracker.dbtypes import utcnow
 from tracker.extensions import db

@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, select
 
 from tests.progress_builders import at, bearer, load_province, plan, record, revise, store
 from tests.sync_support import image_bytes
-from tracker import create_app
+from tracker.app import create_app
 from tracker.backup import service
 from tracker.extensions import db
 from tracker.households.models import HouseholdRevision, Photo

@@ -28,8 +28,8 @@ from werkzeug.routing import Rule
 
 from tests.progress_builders import at, load_province, plan, record
 from tests.sync_support import PASSWORD, bearer, image_bytes, make_user, token
-from tracker import create_app
 from tracker.accounts.models import ApiToken, User
+from tracker.app import create_app
 from tracker.audit.models import AuditEvent
 from tracker.dbtypes import utcnow
 from tracker.extensions import db

@@ -30,7 +30,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from tests.progress_builders import load_province, plan, record, store, at
-from tracker import create_app
+from tracker.app import create_app
 from tracker.accounts.service import create_user
 from tracker.extensions import db
 from flask_migrate import upgrade

@@ -1,0 +1,97 @@
+"""The app factory: ``create_app`` wires settings, extensions, blueprints and commands."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from tracker import config as config_module
+from tracker.extensions import api, db, migrate
+
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: settings from the environment, overridden by ``config``."""
+    app = Flask(__name__, instance_path=config_module.from_environment()["INSTANCE_DIR"])
+    register_config(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+    register_logging(app)
+    return app
+
+
+def register_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
+    settings = config_module.from_environment()
+    settings.update(overrides or {})
+    config_module.check_secret(settings)
+    app.config.update(settings)
+    app.instance_path = app.config["INSTANCE_DIR"]
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+
+def register_extensions(app: Flask) -> None:
+    from tracker import models  # noqa: F401  (every table registered before use)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    api.init_app(app)
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        _tune_sqlite(app)
+
+
+def _tune_sqlite(app: Flask) -> None:
+    """WAL and a busy timeout let several workers share one SQLite file."""
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    """The API (documented in the OpenAPI document) and the web pages."""
+    from tracker.accounts.views import blp as auth_blp
+    from tracker.boundaries.views import blp as boundaries_blp
+    from tracker.exports.views import blp as exports_blp
+    from tracker.households.views import blp as sync_blp
+    from tracker.meta.views import blp as meta_blp
+    from tracker.photos.views import blp as photos_blp
+    from tracker.plans.views import blp as plans_blp
+    from tracker.progress.views import blp as progress_blp
+    from tracker.web import init_app as register_web
+
+    for blueprint in (meta_blp, boundaries_blp, auth_blp, sync_blp, photos_blp, plans_blp, progress_blp,
+                      exports_blp):
+        api.register_blueprint(blueprint)
+    register_web(app)
+
+
+def register_cli(app: Flask) -> None:
+    from tracker.accounts.cli import devices_cli, users_cli
+    from tracker.backup.cli import backup_cli
+    from tracker.boundaries.cli import boundaries_cli
+    from tracker.demo.cli import demo_cli
+    from tracker.households.cli import households_cli
+    from tracker.plans.cli import plans_cli
+
+    for group in (boundaries_cli, plans_cli, households_cli, users_cli, devices_cli, demo_cli, backup_cli):
+        app.cli.add_command(group)
+
+
+def register_logging(app: Flask) -> None:
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
