@@ -45,7 +45,7 @@ DEVICE = "bench-phone"
 
 
 def _app(url: str, instance: Path) -> Any:
-    from tracker import create_app
+    from tracker.app import create_app
 
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": str(instance), "ENV_NAME": "testing"})
 
@@ -183,10 +183,10 @@ def time_bare_insert(folder: Path, records: list[dict[str, Any]], batch: int, na
     from flask_migrate import upgrade
 
     from schemas.household import HouseholdSchema, canonical
+    from sync.records import content_hash, revision_columns
     from tracker.dbtypes import utcnow
     from tracker.extensions import db
     from tracker.households.models import Household, HouseholdRevision
-    from tracker.households.records import content_hash, revision_columns
 
     schema = HouseholdSchema()
     rows = []

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sync.merge import FieldConflict, merge, status_rank
-from tracker.households.records import content_hash, content_of
+from sync.records import content_hash, content_of
 
 CREATED, UPDATED, UNCHANGED, MERGED, CONFLICT, REJECTED = (
     "created", "updated", "unchanged", "merged", "conflict", "rejected",

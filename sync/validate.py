@@ -15,7 +15,7 @@ from typing import Any
 from marshmallow import ValidationError
 
 from schemas.household import HouseholdSchema
-from tracker.households.records import content_hash
+from sync.records import content_hash
 
 _SCHEMA = HouseholdSchema()
 

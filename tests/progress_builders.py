@@ -15,12 +15,12 @@ from typing import Any
 from sqlalchemy import select
 
 from schemas.household import HouseholdSchema, canonical
+from sync.records import content_hash, revision_columns
 from tests.helpers import feature, square, write_collection
 from tracker.accounts.service import create_user, issue_token
 from tracker.boundaries.service import get_set, import_boundary_set
 from tracker.extensions import db
 from tracker.households.models import Household, HouseholdRevision, RevisionAssignment
-from tracker.households.records import content_hash, revision_columns
 from tracker.households.service import create_households
 from tracker.plans.service import add_revision
 

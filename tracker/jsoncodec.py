@@ -5,7 +5,7 @@ which matters for pushes of hundreds of records. Where orjson refuses a
 value the standard library takes (an integer beyond 64 bits, ``NaN``, a
 lone surrogate), the standard library does the work, so what is accepted,
 and every error message, stays what it was. Content hashes keep the
-standard library's exact output (``tracker.households.records``).
+standard library's exact output (``sync.records``).
 """
 from __future__ import annotations
 

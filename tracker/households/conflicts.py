@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased
 from schemas.household import HouseholdSchema
 from sync.decide import stored_form
 from sync.merge import get_path, set_path
+from sync.records import content_hash, revision_columns
 from sync.validate import flatten
 from tracker.accounts.auth import Principal
 from tracker.audit import service as audit
@@ -24,7 +25,6 @@ from tracker.extensions import db
 from tracker.households import locks, sequence
 from tracker.households.assignment import assign_records, assignment_row
 from tracker.households.models import Conflict, Household, HouseholdRevision, RevisionAssignment
-from tracker.households.records import content_hash, revision_columns
 from tracker.households.scope import revision_in_scope
 from tracker.households.service import location_errors
 

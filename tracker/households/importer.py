@@ -24,9 +24,9 @@ from typing import Any
 from marshmallow import ValidationError
 
 from schemas.household import FUNDING_SOURCES, STATUSES, HouseholdSchema, canonical
+from sync.records import content_hash
 from tracker.errors import flatten_messages
 from tracker.exports.tables import TableError, read_header, read_table, table_format
-from tracker.households.records import content_hash
 
 VN = timezone(timedelta(hours=7))
 NAMESPACE = uuid.UUID("6f1c1d8e-2b64-4f0e-9a3c-7d2f5e1b9a40")  # ids of imported rows without one

@@ -27,6 +27,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from sync.decide import CONFLICT, REJECTED, UNCHANGED, Current, Decision, decide, out_of_scope, push_hash
+from sync.records import revision_columns
 from sync.validate import Checked, check_batch
 from tracker.accounts.auth import Principal
 from tracker.audit.models import AuditEvent
@@ -46,7 +47,6 @@ from tracker.households.models import (
     RevisionAssignment,
     SyncBatch,
 )
-from tracker.households.records import revision_columns
 from tracker.households.service import default_set, location_errors
 
 

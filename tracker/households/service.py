@@ -9,6 +9,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from sync.records import content_hash, revision_columns
 from tracker.boundaries.models import BoundarySet
 from tracker.boundaries.service import boundary_sets
 from tracker.dbtypes import utcnow
@@ -17,7 +18,6 @@ from tracker.geo.assign import FLAG_SWAPPED, Assignment
 from tracker.households import sequence
 from tracker.households.assignment import assign_records, assignment_row
 from tracker.households.models import Household, HouseholdRevision, RevisionAssignment
-from tracker.households.records import content_hash, revision_columns
 from tracker.plans.models import Plan
 
 

@@ -1,6 +1,7 @@
-"""Pure helpers from a validated household record to stored columns.
+"""The record canon: a validated household record's content, its hash and its stored columns.
 
-No Flask, no session: the sync service and the importers share these.
+Pure (no Flask, no session): the sync cores, the push, the importers and the
+conflict resolution all hash and store a record the same way through these.
 """
 from __future__ import annotations
 
