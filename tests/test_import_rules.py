@@ -22,6 +22,7 @@ CORES = (
     "sync.validate",
     "sync.records",
     "tracker.geo.assign",
+    "tracker.geo.crosswalk",
     "tracker.progress.pace",
     "tracker.progress.rollup",
     "tracker.progress.tallies",

@@ -126,7 +126,8 @@ def _every_get(app: Flask, client: FlaskClient, auth: str, values: dict[str, Any
 
 
 def _values(world: dict[str, Any], household: str, photo: str) -> dict[str, Any]:
-    return {"household_id": world[household]["id"], "sha": world[photo], "name": "t", "conflict_id": 1}
+    return {"household_id": world[household]["id"], "sha": world[photo], "name": "t", "conflict_id": 1,
+            "from_name": "t", "to_name": "t"}
 
 
 # --- scope ------------------------------------------------------------------------------------

@@ -66,6 +66,7 @@ def register_blueprints(app: Flask) -> None:
     """The API (documented in the OpenAPI document) and the web pages."""
     from tracker.accounts.views import blp as auth_blp
     from tracker.boundaries.views import blp as boundaries_blp
+    from tracker.crosswalks.views import blp as crosswalks_blp
     from tracker.exports.views import blp as exports_blp
     from tracker.households.views import blp as sync_blp
     from tracker.meta.views import blp as meta_blp
@@ -75,7 +76,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.web import init_app as register_web
 
     for blueprint in (meta_blp, boundaries_blp, auth_blp, sync_blp, photos_blp, plans_blp, progress_blp,
-                      exports_blp):
+                      exports_blp, crosswalks_blp):
         api.register_blueprint(blueprint)
     register_web(app)
 
@@ -84,11 +85,13 @@ def register_cli(app: Flask) -> None:
     from tracker.accounts.cli import devices_cli, users_cli
     from tracker.backup.cli import backup_cli
     from tracker.boundaries.cli import boundaries_cli
+    from tracker.crosswalks.cli import crosswalks_cli
     from tracker.demo.cli import demo_cli
     from tracker.households.cli import households_cli
     from tracker.plans.cli import plans_cli
 
-    for group in (boundaries_cli, plans_cli, households_cli, users_cli, devices_cli, demo_cli, backup_cli):
+    for group in (boundaries_cli, crosswalks_cli, plans_cli, households_cli, users_cli, devices_cli, demo_cli,
+                  backup_cli):
         app.cli.add_command(group)
 
 

@@ -2,6 +2,7 @@
 from tracker.accounts.models import ApiToken, Device, LoginAttempt, User, UserArea
 from tracker.audit.models import AuditEvent
 from tracker.boundaries.models import AdminUnit, BoundarySet
+from tracker.crosswalks.models import Crosswalk, CrosswalkLink
 from tracker.households.models import (
     Conflict,
     Household,
@@ -15,7 +16,7 @@ from tracker.households.models import (
 from tracker.plans.models import Plan, PlanRevision, PlanTarget
 
 __all__ = [
-    "AdminUnit", "ApiToken", "AuditEvent", "BoundarySet", "Conflict", "Device", "Household",
+    "AdminUnit", "ApiToken", "AuditEvent", "BoundarySet", "Conflict", "Crosswalk", "CrosswalkLink", "Device", "Household",
     "HouseholdRevision", "LoginAttempt", "Photo", "PhotoUpload", "Plan", "PlanRevision",
     "PlanTarget", "RevisionAssignment", "SyncBatch", "SyncCounter", "User", "UserArea",
 ]

@@ -1,0 +1,1 @@
+"""Crosswalks between boundary sets: stored, checked, carried across."""

@@ -1,0 +1,125 @@
+"""``/api/v1/crosswalks``: crosswalks between boundary sets, as JSON and as files."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, stream_with_context
+from marshmallow import RAISE
+
+from schemas.crosswalks import CrosswalkFileArgs, CrosswalkSchema, CrosswalkSummarySchema
+from tracker.accounts.auth import auth_required, principal
+from tracker.api import Blueprint
+from tracker.boundaries.models import BoundarySet
+from tracker.boundaries.service import get_set
+from tracker.crosswalks import files, service
+from tracker.crosswalks.models import Crosswalk
+from tracker.errors import ApiError
+from tracker.exports.service import CSV, XLSX
+from tracker.exports.writers import csv_stream, file_chunks, xlsx_file
+from tracker.extensions import db
+from tracker.http import attachment
+
+blp = Blueprint("crosswalks", __name__, url_prefix="/api/v1/crosswalks",
+                description="Crosswalks between boundary sets: old units → new units")
+BEARER = [{"bearerAuth": []}]
+
+
+def summary(row: Crosswalk, from_set: BoundarySet, to_set: BoundarySet) -> dict[str, Any]:
+    olds: dict[str, int] = {}
+    for link in row.links:
+        olds[link.old_code] = olds.get(link.old_code, 0) + 1
+    return {
+        "id": row.id, "from_set": from_set.name, "to_set": to_set.name,
+        "from_version": row.from_version, "to_version": row.to_version,
+        "current": row.from_version == from_set.version and row.to_version == to_set.version,
+        "source": row.source, "source_name": row.source_name, "tolerance": row.tolerance,
+        "old_units": len(olds), "new_units": len({link.new_code for link in row.links}),
+        "split": sum(1 for n in olds.values() if n > 1), "slivers": row.slivers,
+        "unmatched": row.unmatched.split(), "households": row.households,
+        "households_agreeing": row.households_agreeing, "created_at": row.created_at,
+    }
+
+
+def _sets(from_name: str, to_name: str) -> tuple[BoundarySet, BoundarySet]:
+    found = {name: get_set(name) for name in (from_name, to_name)}
+    missing = [name for name, s in found.items() if s is None]
+    if missing:
+        raise ApiError(404, f"No boundary set named {missing[0]!r}.")
+    if from_name == to_name:
+        raise ApiError(422, "A crosswalk needs two different boundary sets.")
+    return found[from_name], found[to_name]  # type: ignore[return-value]
+
+
+def current(from_name: str, to_name: str) -> tuple[Crosswalk, BoundarySet, BoundarySet]:
+    """The current crosswalk between two named sets, made and stored on first use."""
+    from_set, to_set = _sets(from_name, to_name)
+    row = service.current_crosswalk(from_set, to_set, compute=False)
+    if row is None:
+        try:
+            row = service.compute_crosswalk(from_set, to_set)
+        except service.CrosswalkError as exc:
+            db.session.rollback()
+            raise ApiError(422, "The crosswalk cannot be made.", fields={"sets": exc.problems}) from None
+        db.session.commit()
+    return row, from_set, to_set
+
+
+@blp.route("")
+@blp.doc(security=BEARER)
+@auth_required()
+@blp.response(200, CrosswalkSummarySchema(many=True))
+def list_crosswalks() -> list[dict[str, Any]]:
+    """Every stored crosswalk, newest first (older ones are history: ``current`` is false)."""
+    sets = {s.id: s for s in db.session.query(BoundarySet)}
+    rows = db.session.query(Crosswalk).order_by(Crosswalk.id.desc())
+    return [summary(r, sets[r.from_set_id], sets[r.to_set_id]) for r in rows]
+
+
+@blp.route("/<string:from_name>/<string:to_name>")
+@blp.doc(security=BEARER)
+@auth_required()
+@blp.response(200, CrosswalkSchema)
+def get_crosswalk(from_name: str, to_name: str) -> dict[str, Any]:
+    """The crosswalk for the sets' current versions, each old unit's parts in the new units.
+
+    Callers limited to some communes see the links of those communes (old or new).
+    """
+    row, from_set, to_set = current(from_name, to_name)
+    links = [vars(link) for link in service.link_rows(row, principal().commune_scope())]
+    return {**summary(row, from_set, to_set), "links": links}
+
+
+def _file(from_name: str, to_name: str, lang: str, kind: str) -> Response:
+    row, from_set, to_set = current(from_name, to_name)
+    header = files.header(row, from_set, to_set, lang)
+    rows = (link.as_tuple() for link in service.link_rows(row, principal().commune_scope()))
+    name = f"crosswalk-{from_set.name}-{to_set.name}"
+    if kind == "csv":
+        return attachment(stream_with_context(csv_stream(header, files.COLUMNS, rows, lang)), CSV, f"{name}.csv")
+    handle = xlsx_file("Bảng chuyển đổi" if lang == "vi" else "Crosswalk", header, files.COLUMNS, rows, lang)
+    return attachment(file_chunks(handle), XLSX, f"{name}.xlsx")
+
+
+def _file_doc(mimetype: str) -> dict[str, Any]:
+    return {"security": BEARER, "responses": {"200": {
+        "description": "The file.",
+        "content": {mimetype.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}},
+    }}}
+
+
+@blp.route("/<string:from_name>/<string:to_name>.csv")
+@blp.doc(**_file_doc(CSV))
+@auth_required()
+@blp.arguments(CrosswalkFileArgs, location="query", unknown=RAISE)
+def crosswalk_csv(args: dict[str, Any], from_name: str, to_name: str) -> Response:
+    """The crosswalk as CSV (UTF-8 with BOM): one line per old unit's part in a new unit."""
+    return _file(from_name, to_name, args["lang"], "csv")
+
+
+@blp.route("/<string:from_name>/<string:to_name>.xlsx")
+@blp.doc(**_file_doc(XLSX))
+@auth_required()
+@blp.arguments(CrosswalkFileArgs, location="query", unknown=RAISE)
+def crosswalk_xlsx(args: dict[str, Any], from_name: str, to_name: str) -> Response:
+    """The crosswalk as an Excel workbook."""
+    return _file(from_name, to_name, args["lang"], "xlsx")
