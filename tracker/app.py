@@ -70,6 +70,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.exports.views import blp as exports_blp
     from tracker.households.views import blp as sync_blp
     from tracker.meta.views import blp as meta_blp
+    from tracker.openrosa import init_app as register_openrosa
     from tracker.photos.views import blp as photos_blp
     from tracker.plans.views import blp as plans_blp
     from tracker.progress.views import blp as progress_blp
@@ -79,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
                       exports_blp, crosswalks_blp):
         api.register_blueprint(blueprint)
     register_web(app)
+    register_openrosa(app)
 
 
 def register_cli(app: Flask) -> None:

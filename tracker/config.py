@@ -47,6 +47,10 @@ def from_environment(env: dict[str, str] | None = None) -> dict[str, Any]:
         "PHOTO_MAX_BYTES": _int(env, "PHOTO_MAX_BYTES", 15 * 1024 * 1024),
         "PHOTO_MAX_PIXELS": _int(env, "PHOTO_MAX_PIXELS", 40_000_000),
         "PUSH_MAX_RECORDS": _int(env, "PUSH_MAX_RECORDS", 500),
+        # What one OpenRosa POST may carry (Collect splits a bigger submission), plus room for the multipart framing.
+        "OPENROSA_ACCEPT_BYTES": _int(env, "OPENROSA_ACCEPT_BYTES", 10_000_000),
+        "OPENROSA_MAX_BODY_BYTES": _int(env, "OPENROSA_ACCEPT_BYTES", 10_000_000) + 1024 * 1024,
+        "PUBLIC_URL": env.get("PUBLIC_URL", ""),
         "TOKEN_TTL_HOURS": _int(env, "TOKEN_TTL_HOURS", 24 * 30),
         "LOGIN_RATE_LIMIT": _int(env, "LOGIN_RATE_LIMIT", 10),
         "TIMEZONE": "Asia/Ho_Chi_Minh",

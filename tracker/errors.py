@@ -138,12 +138,26 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+# Paths with an error format of their own (the OpenRosa server answers XML):
+# prefix → render(status, message, headers).
+ERROR_RENDERERS: dict[str, Callable[[int, str, Mapping[str, str]], Response]] = {}
+
+
+def _own_format(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response | None:
+    for prefix, render in ERROR_RENDERERS.items():
+        if request.path.startswith(prefix):
+            return render(status, message, headers or {})
+    return None
+
+
 def register_error_handlers(app: Flask) -> None:
     """Install the JSON handlers; pages outside ``/api`` keep Flask's HTML."""
     app.before_request(_refuse_oversized_body)
 
     @app.errorhandler(ApiError)
     def handle_api_error(error: ApiError) -> Response:
+        if (own := _own_format(error.status, error.message, error.headers)) is not None:
+            return own
         return error_response(error.status, error.message, error.code, error.fields, error.headers)
 
     @app.errorhandler(ValidationError)
@@ -152,6 +166,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(error: HTTPException) -> Any:
+        status = error.code or 500
+        if (own := _own_format(status, error.description if status != 500 else "Internal server error")) is not None:
+            return own
         if not _wants_json():
             return error
         return http_exception_response(error)
@@ -159,6 +176,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception) -> Any:
         log.exception("unhandled error on %s %s", request.method, request.path)
+        if (own := _own_format(500, "Internal server error")) is not None:
+            return own
         if not _wants_json():
             return InternalServerError()
         return error_response(500, "Internal server error")

@@ -13,10 +13,12 @@ from tracker.households.models import (
     SyncBatch,
     SyncCounter,
 )
+from tracker.openrosa.models import OpenRosaSubmission
 from tracker.plans.models import Plan, PlanRevision, PlanTarget
 
 __all__ = [
-    "AdminUnit", "ApiToken", "AuditEvent", "BoundarySet", "Conflict", "Crosswalk", "CrosswalkLink", "Device", "Household",
-    "HouseholdRevision", "LoginAttempt", "Photo", "PhotoUpload", "Plan", "PlanRevision",
+    "AdminUnit", "ApiToken", "AuditEvent", "BoundarySet", "Conflict", "Crosswalk", "CrosswalkLink", "Device",
+    "Household", "HouseholdRevision", "LoginAttempt", "OpenRosaSubmission", "Photo", "PhotoUpload", "Plan",
+    "PlanRevision",
     "PlanTarget", "RevisionAssignment", "SyncBatch", "SyncCounter", "User", "UserArea",
 ]

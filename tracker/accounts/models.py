@@ -44,6 +44,8 @@ class Device(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The field app's key (ODK Collect's server URL ends in it), stored hashed.
+    collect_key_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class ApiToken(db.Model):
