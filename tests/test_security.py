@@ -327,13 +327,13 @@ def test_photo_and_file_paths_are_safe_against_traversal(client: FlaskClient, wo
 
 def test_every_write_endpoint_refuses_a_body_over_its_limit(app: Flask, client: FlaskClient,
                                                             world: dict[str, Any]) -> None:
-    app.config.update(MAX_CONTENT_LENGTH=4096, PHOTO_MAX_BYTES=8192)
+    app.config.update(MAX_CONTENT_LENGTH=4096, PHOTO_MAX_BYTES=8192, OPENROSA_MAX_BODY_BYTES=4096)
     auth = world["tokens"]["manager"]
     checked = []
     for rule in app.url_map.iter_rules():
         for method in sorted(set(rule.methods or ()) & set(WRITE_METHODS)):
             url = _url(rule, {**_values(world, "a", "photo_a"), "sha": "ab" * 32, "revision_id": 1, "set_id": 1,
-                              "conflict_id": 1})
+                              "conflict_id": 1, "key": "not-a-key"})
             limit = 8192 if url.startswith("/api/v1/photos/") else 4096
             headers = {**bearer(auth), "Tus-Resumable": "1.0.0", "Upload-Offset": "0", "Upload-Length": "9000"}
             declared = client.open(url, method=method, headers=headers, data=b"x" * (limit + 1),
@@ -348,7 +348,8 @@ def test_every_write_endpoint_refuses_a_body_over_its_limit(app: Flask, client: 
             if url.startswith("/api/"):
                 assert declared.get_json()["error"]["code"] == "payload_too_large", url
             checked.append(f"{method} {rule.rule}")
-    assert {"POST /api/v1/sync/push", "PUT /api/v1/photos/<string(length=64):sha>", "POST /login"} <= set(checked)
+    assert {"POST /api/v1/sync/push", "PUT /api/v1/photos/<string(length=64):sha>", "POST /login",
+            "POST /openrosa/submission"} <= set(checked)
 
 
 # --- headers, logs, configuration --------------------------------------------------------------
