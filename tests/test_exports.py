@@ -15,14 +15,15 @@ from tests.test_progress import AS_OF, REPORT_TIME, scenario
 
 def _xlsx(response):
     assert response.status_code == 200, response.data[:500]
-    assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert response.headers.getlist("Content-Type") == [
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]
     workbook = load_workbook(io.BytesIO(response.data))
     return workbook.worksheets[0]
 
 
 def _csv(response) -> list[list[str]]:
     assert response.status_code == 200, response.data[:500]
-    assert response.mimetype == "text/csv"
+    assert response.headers.getlist("Content-Type") == ["text/csv; charset=utf-8"]
     text = response.data.decode("utf-8")
     assert text.startswith("\ufeff")
     return list(csv.reader(io.StringIO(text[1:])))
@@ -44,9 +45,11 @@ def test_progress_xlsx_in_vietnamese(client, tmp_path: Path) -> None:
     block, titles, rows = _table(sheet)
     assert "Báo cáo tiến độ xóa nhà tạm, nhà dột nát" in block
     assert block["Kế hoạch"] == "Thử 2025 — điều chỉnh lần 1, hiệu lực 01/01/2025, hạn 19/05/2025"
-    assert block["Số liệu đến ngày"] == "16/04/2025"
-    assert block["Dữ liệu máy chủ nhận đến"] == "2025-04-16T17:00:00+07:00"
+    assert block["Số liệu đến ngày"] == datetime(2025, 4, 16)  # a real Excel date, shown dd/mm/yyyy
+    assert block["Dữ liệu máy chủ nhận đến"] == datetime(2025, 4, 16, 17, 0)  # Vietnam time
     assert block["Cấp"] == "Xã"
+    as_of_cell = sheet.cell(row=list(block).index("Số liệu đến ngày") + 1, column=2)
+    assert as_of_cell.is_date and as_of_cell.number_format == "dd/mm/yyyy"
     assert titles[:6] == ["Mã", "Tên đơn vị", "Cấp", "Kế hoạch xây mới", "Kế hoạch sửa chữa", "Kế hoạch tổng"]
     by_code = {r[0]: dict(zip(titles, r)) for r in rows}
     one = by_code["90001"]
@@ -65,13 +68,33 @@ def test_progress_xlsx_in_vietnamese(client, tmp_path: Path) -> None:
     assert formats["Kinh phí kế hoạch (đồng)"] == "#,##0"
     assert formats["Tỷ lệ hoàn thành"] == "0.00%"
     assert formats["Hạn hoàn thành"] == "dd/mm/yyyy"
+    assert first_data[titles.index("Hạn hoàn thành")].is_date
+
+
+def test_xlsx_is_set_up_to_filter_and_print(client, tmp_path: Path) -> None:
+    scenario(tmp_path)
+    for url in (f"/api/v1/export/progress.xlsx?as_of={AS_OF}", f"/api/v1/export/households.xlsx?as_of={AS_OF}"):
+        sheet = _xlsx(client.get(url, headers=bearer()))
+        block, titles, rows = _table(sheet)
+        titles_row = len(block) + 2
+        last = sheet.cell(row=titles_row, column=len(titles)).column_letter
+        assert sheet.freeze_panes == f"A{titles_row + 1}"
+        assert sheet.auto_filter.ref == f"A{titles_row}:{last}{titles_row + len(rows)}"
+        assert sheet.print_title_rows == f"${titles_row}:${titles_row}"
+        setup = sheet.page_setup
+        assert (setup.orientation, setup.paperSize, setup.fitToWidth, setup.fitToHeight) == ("landscape", 9, 1, 0)
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage
+        header = sheet.oddHeader
+        assert header.center.text == "Thử 2025 — điều chỉnh lần 1, hiệu lực 01/01/2025, hạn 19/05/2025"
+        assert header.right.text == "Số liệu đến ngày 16/04/2025"
+        assert header.left.text.startswith(("Báo cáo tiến độ", "Danh sách hộ"))
 
 
 def test_progress_xlsx_in_english_by_district(client, tmp_path: Path) -> None:
     scenario(tmp_path)
     response = client.get(f"/api/v1/export/progress.xlsx?lang=en&level=district&as_of={AS_OF}", headers=bearer())
     block, titles, rows = _table(_xlsx(response))
-    assert block["As of"] == "2025-04-16" and block["Level"] == "District"
+    assert block["As of"] == datetime(2025, 4, 16) and block["Level"] == "District"
     assert block["Plan"] == "Thử 2025 — revision 1, effective 2025-01-01, deadline 2025-05-19"
     assert titles[:3] == ["Code", "Name", "Level"]
     assert [r[1] for r in rows] == ["Huyện A", "Huyện B", "Total"]
@@ -103,7 +126,7 @@ def test_households_xlsx_masks_national_ids_for_viewers(client, tmp_path: Path) 
     viewer = _table(_xlsx(client.get(f"/api/v1/export/households.xlsx?as_of={AS_OF}",
                                      headers=bearer("viewer", ("tinh-thu",)))))
     block, titles, rows = manager
-    assert block["Số liệu đến ngày"] == "16/04/2025"
+    assert block["Số liệu đến ngày"] == datetime(2025, 4, 16)
     by_id = {r[0]: dict(zip(titles, r)) for r in rows}
     assert set(by_id) == set(ids.values())
     h1 = by_id[ids["h1"]]

@@ -35,8 +35,12 @@ def remote_addr() -> str:
 
 
 def attachment(body: Iterator[bytes], mimetype: str, filename: str) -> Response:
-    """A streamed file download, its name safe in ASCII and exact in UTF-8."""
-    response = Response(body, mimetype=mimetype)
+    """A streamed file download, its name safe in ASCII and exact in UTF-8.
+
+    ``mimetype`` is sent as the one Content-Type, as given (a ``charset`` in
+    it is not added a second time).
+    """
+    response = Response(body, content_type=mimetype)
     ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_")
     response.headers["Content-Disposition"] = (
         f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"

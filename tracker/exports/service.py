@@ -1,25 +1,20 @@
 """What goes into the exported files: columns, header block, rows.
 
 The progress export writes the rows of the progress report (see
-:mod:`tracker.progress.service`) plus a total line. The households export
-streams the household revisions known at ``known_at`` straight from the
-database (``yield_per``, a server-side cursor on PostgreSQL) so that
-hundreds of thousands of rows never sit in memory.
+:mod:`tracker.progress.service`) plus a total line. The households
+export's rows come from :mod:`tracker.exports.households`, streamed from
+the database so that hundreds of thousands of rows never sit in memory.
 """
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
-from tracker.boundaries.models import AdminUnit
 from tracker.exports.writers import Column, csv_stream, file_chunks, xlsx_file
-from tracker.extensions import db
-from tracker.households.models import FUNDING_SOURCES, HouseholdRevision, RevisionAssignment
-from tracker.progress.service import Report, ReportContext, context_from_args, known_filter, progress_report
+from tracker.households.models import FUNDING_SOURCES
+from tracker.progress.service import Report, ReportContext, context_from_args, progress_report
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -111,35 +106,45 @@ def _label(kind: str, value: Any, lang: str) -> Any:
     return LABELS[kind][lang].get(value, value)
 
 
-def header_block(
-    ctx: ReportContext, title: tuple[str, str], lang: str, extra: list[tuple[str, str, str]] | None = None
-) -> list[tuple[str, str]]:
-    """Title, plan, as-of date, known-at time, set and export time, in ``lang``."""
-    i = 0 if lang == "vi" else 1
+def _plan_text(ctx: ReportContext, lang: str) -> str:
     plan = ctx.plan_ref()
     if plan is None:
-        plan_text = "(không có kế hoạch)" if lang == "vi" else "(no plan)"
-    elif plan["revision"] is None:
-        plan_text = f"{plan['name']} — " + ("chưa có điều chỉnh nào có hiệu lực" if lang == "vi"
-                                            else "no revision in force yet")
-    elif lang == "vi":
-        plan_text = (f"{plan['name']} — điều chỉnh lần {plan['revision']}, hiệu lực "
-                     f"{plan['effective_date']:%d/%m/%Y}, hạn {plan['deadline']:%d/%m/%Y}")
-    else:
-        plan_text = (f"{plan['name']} — revision {plan['revision']}, effective {plan['effective_date']}, "
-                     f"deadline {plan['deadline']}")
-    known = ctx.known_at.astimezone(TZ)
-    exported = datetime.now(TZ)
-    rows = [
+        return "(không có kế hoạch)" if lang == "vi" else "(no plan)"
+    if plan["revision"] is None:
+        return f"{plan['name']} — " + ("chưa có điều chỉnh nào có hiệu lực" if lang == "vi"
+                                       else "no revision in force yet")
+    if lang == "vi":
+        return (f"{plan['name']} — điều chỉnh lần {plan['revision']}, hiệu lực "
+                f"{plan['effective_date']:%d/%m/%Y}, hạn {plan['deadline']:%d/%m/%Y}")
+    return (f"{plan['name']} — revision {plan['revision']}, effective {plan['effective_date']}, "
+            f"deadline {plan['deadline']}")
+
+
+def header_block(
+    ctx: ReportContext, title: tuple[str, str], lang: str, extra: list[tuple[str, str, str]] | None = None
+) -> list[tuple[str, Any]]:
+    """Title, plan, as-of date, known-at time, set and export time, in ``lang``.
+
+    Dates and times stay dates and times (Vietnam time): real dates in a
+    workbook, text in CSV.
+    """
+    i = 0 if lang == "vi" else 1
+    rows: list[tuple[str, Any]] = [
         (title[i], ""),
-        (("Kế hoạch", "Plan")[i], plan_text),
-        (("Số liệu đến ngày", "As of")[i], f"{ctx.as_of:%d/%m/%Y}" if lang == "vi" else ctx.as_of.isoformat()),
-        (("Dữ liệu máy chủ nhận đến", "Known at")[i], known.isoformat(timespec="seconds")),
+        (("Kế hoạch", "Plan")[i], _plan_text(ctx, lang)),
+        (("Số liệu đến ngày", "As of")[i], ctx.as_of),
+        (("Dữ liệu máy chủ nhận đến", "Known at")[i], ctx.known_at.astimezone(TZ).replace(microsecond=0)),
         (("Bộ ranh giới", "Boundary set")[i], ctx.boundary_set.name),
     ]
     rows += [((vi, en)[i], value) for vi, en, value in extra or []]
-    rows.append((("Xuất lúc", "Exported at")[i], exported.isoformat(timespec="seconds")))
+    rows.append((("Xuất lúc", "Exported at")[i], datetime.now(TZ).replace(microsecond=0)))
     return rows
+
+
+def page_header(ctx: ReportContext, title: tuple[str, str], lang: str) -> tuple[str, str, str]:
+    """What a printed page shows on top: the title, the plan, the as-of date."""
+    as_of = f"Số liệu đến ngày {ctx.as_of:%d/%m/%Y}" if lang == "vi" else f"As of {ctx.as_of.isoformat()}"
+    return title[0 if lang == "vi" else 1], _plan_text(ctx, lang), as_of
 
 
 def progress_rows(report: Report, lang: str) -> Iterator[tuple[Any, ...]]:
@@ -170,71 +175,6 @@ def mask_national_id(value: str | None) -> str | None:
     return "*" * max(len(value) - 4, 0) + value[-4:]
 
 
-def _status_on(dates: dict[str, date | None], as_of: date) -> str | None:
-    """The household's status on ``as_of`` from its stage dates; None before it entered."""
-    withdrawn = dates.get("withdrawn")
-    if withdrawn is not None and withdrawn <= as_of:
-        return "withdrawn"
-    reached = [s for s in STAGES if dates.get(s) is not None and dates[s] <= as_of]  # type: ignore[operator]
-    if reached:
-        return reached[-1]
-    return None if any(dates.get(s) for s in STAGES) else "surveyed"
-
-
-def household_query(ctx: ReportContext, filters: dict[str, Any]) -> Any:
-    hr, ra = HouseholdRevision, RevisionAssignment
-    query = (
-        select(hr.household_id, hr.revision, hr.received_at, hr.data, hr.household_head, hr.category,
-               hr.support_type, hr.lat, hr.lon, hr.accuracy_m,
-               *(getattr(hr, f"{s}_on") for s in STAGES + ("withdrawn",)),
-               *(getattr(hr, f"fund_{s}") for s in FUNDING_SOURCES),
-               ra.commune_code, ra.flag, ra.needs_review)
-        .join(ra, (ra.revision_id == hr.id) & (ra.boundary_set_id == ctx.boundary_set.id))
-        .where(known_filter(ctx.known_at))
-        .order_by(ra.commune_code, hr.household_id)
-    )
-    if ctx.scope is not None:
-        query = query.where(ra.commune_code.in_(sorted(ctx.scope)))
-    if filters.get("commune"):
-        query = query.where(ra.commune_code == filters["commune"])
-    if filters.get("support_type"):
-        query = query.where(hr.support_type == filters["support_type"])
-    return query.execution_options(yield_per=2000)
-
-
-def household_rows(ctx: ReportContext, filters: dict[str, Any], lang: str, mask_ids: bool) -> Iterator[tuple[Any, ...]]:
-    """One tuple per household known at ``known_at``, its status and dates as of ``as_of``."""
-    names = {}
-    for code, name, level, parent in db.session.execute(
-        select(AdminUnit.code, AdminUnit.name, AdminUnit.level, AdminUnit.parent_code)
-        .where(AdminUnit.boundary_set_id == ctx.boundary_set.id)
-    ):
-        names[(level, code)] = (name, parent)
-    wanted_status = filters.get("status")
-    result = db.session.execute(household_query(ctx, filters))
-    for row in result:
-        dates = {s: getattr(row, f"{s}_on") for s in STAGES + ("withdrawn",)}
-        status = _status_on(dates, ctx.as_of)
-        if status is None or (wanted_status and status != wanted_status):
-            continue
-        shown = {s: d if d is not None and d <= ctx.as_of else None for s, d in dates.items()}
-        data = row.data or {}
-        commune_name, district_code = names.get(("commune", row.commune_code), (None, None))
-        district_name = names.get(("district", district_code), (None, None))[0]
-        funds = [getattr(row, f"fund_{s}") for s in FUNDING_SOURCES]
-        national_id = data.get("national_id")
-        yield (
-            row.household_id, row.commune_code, commune_name, district_name, data.get("village"),
-            row.household_head, data.get("ethnicity"), _label("category", row.category, lang), data.get("members"),
-            mask_national_id(national_id) if mask_ids else national_id,
-            _label("support_type", row.support_type, lang), _label("status", status, lang),
-            *(shown[s] for s in STAGES + ("withdrawn",)),
-            *funds, sum(funds),
-            row.lat, row.lon, row.accuracy_m, row.flag, _label("yes", bool(row.needs_review), lang),
-            row.revision, row.received_at.astimezone(TZ) if row.received_at else None,
-        )
-
-
 def progress_file(args: dict[str, Any], scope: frozenset[str] | None, fmt: str) -> tuple[Iterator[bytes], str, str]:
     """The progress report as a streamed file: ``(chunks, mimetype, file name)``.
 
@@ -244,12 +184,13 @@ def progress_file(args: dict[str, Any], scope: frozenset[str] | None, fmt: str) 
     ctx = context_from_args(args, scope)
     lang = args["lang"]
     level = LABELS["level"][lang][args["level"]]
-    header = header_block(ctx, ("Báo cáo tiến độ xóa nhà tạm, nhà dột nát",
-                                "Progress report: eliminating temporary and dilapidated houses"),
-                          lang, [("Cấp", "Level", level)])
+    title = ("Báo cáo tiến độ xóa nhà tạm, nhà dột nát",
+             "Progress report: eliminating temporary and dilapidated houses")
+    header = header_block(ctx, title, lang, [("Cấp", "Level", level)])
     rows = progress_rows(progress_report(ctx, args["level"]), lang)
     name = f"progress-{args['level']}-{ctx.as_of.isoformat()}"
     if fmt == "xlsx":
-        handle = xlsx_file("Tiến độ" if lang == "vi" else "Progress", header, PROGRESS_COLUMNS, rows, lang)
+        handle = xlsx_file("Tiến độ" if lang == "vi" else "Progress", header, PROGRESS_COLUMNS, rows, lang,
+                           page_header(ctx, title, lang))
         return file_chunks(handle), XLSX, f"{name}.xlsx"
     return csv_stream(header, PROGRESS_COLUMNS, rows, lang), CSV, f"{name}.csv"

@@ -15,6 +15,7 @@ from schemas.exports import HouseholdExportArgs, ProgressExportArgs
 from tracker.accounts.auth import auth_required, principal
 from tracker.api import Blueprint
 from tracker.exports import service
+from tracker.exports.households import household_rows
 from tracker.exports.service import CSV, XLSX
 from tracker.exports.writers import csv_stream, file_chunks, xlsx_file
 from tracker.http import attachment
@@ -50,17 +51,19 @@ def progress_csv(args: dict[str, Any]) -> Response:
     return attachment(*service.progress_file(args, principal().commune_scope(), "csv"))
 
 
-def _households(args: dict[str, Any]) -> tuple[list[tuple[str, str]], Iterator[tuple[Any, ...]], str]:
+HOUSEHOLDS_TITLE = ("Danh sách hộ được hỗ trợ nhà ở", "Households supported with housing")
+
+
+def _households(args: dict[str, Any]) -> tuple[list[tuple[str, Any]], Iterator[tuple[Any, ...]], str, Any]:
     caller = principal()
     ctx = context_from_args(args, caller.commune_scope())
     lang = args["lang"]
     filters = {k: args[k] for k in ("commune", "status", "support_type") if k in args}
     described = ", ".join(f"{k}={v}" for k, v in filters.items())
     extra = [("Lọc", "Filters", described)] if described else []
-    header = service.header_block(ctx, ("Danh sách hộ được hỗ trợ nhà ở", "Households supported with housing"),
-                                  lang, extra)
-    rows = service.household_rows(ctx, filters, lang, mask_ids=caller.role == "viewer")
-    return header, rows, f"households-{ctx.as_of.isoformat()}"
+    header = service.header_block(ctx, HOUSEHOLDS_TITLE, lang, extra)
+    rows = household_rows(ctx, filters, lang, mask_ids=caller.role == "viewer")
+    return header, rows, f"households-{ctx.as_of.isoformat()}", ctx
 
 
 @blp.route("/households.xlsx")
@@ -69,9 +72,10 @@ def _households(args: dict[str, Any]) -> tuple[list[tuple[str, str]], Iterator[t
 @blp.arguments(HouseholdExportArgs, location="query", unknown=RAISE)
 def households_xlsx(args: dict[str, Any]) -> Response:
     """Households known at ``known_at`` with their status on ``as_of``; national IDs masked for viewers."""
-    header, rows, name = _households(args)
-    handle = xlsx_file("Hộ gia đình" if args["lang"] == "vi" else "Households", header, service.HOUSEHOLD_COLUMNS,
-                       rows, args["lang"])
+    header, rows, name, ctx = _households(args)
+    lang = args["lang"]
+    handle = xlsx_file("Hộ gia đình" if lang == "vi" else "Households", header, service.HOUSEHOLD_COLUMNS,
+                       rows, lang, service.page_header(ctx, HOUSEHOLDS_TITLE, lang))
     return attachment(file_chunks(handle), XLSX, f"{name}.xlsx")
 
 
@@ -81,6 +85,6 @@ def households_xlsx(args: dict[str, Any]) -> Response:
 @blp.arguments(HouseholdExportArgs, location="query", unknown=RAISE)
 def households_csv(args: dict[str, Any]) -> Response:
     """The households list as CSV, streamed row by row from the database."""
-    header, rows, name = _households(args)
+    header, rows, name, _ = _households(args)
     body = stream_with_context(csv_stream(header, service.HOUSEHOLD_COLUMNS, rows, args["lang"]))
     return attachment(body, CSV, f"{name}.csv")

@@ -1,9 +1,10 @@
-"""Streaming spreadsheet writers: XLSX (openpyxl write-only) and CSV.
+"""Streaming spreadsheet writers: XLSX and CSV.
 
 Pure file work: columns, a header block and an iterator of rows in, an
 iterator of bytes out. Neither writer holds the rows in memory: CSV is
-produced line by line; XLSX rows go through openpyxl's write-only sheet
-into a spooled temporary file, which is then read out in chunks.
+produced line by line; XLSX rows go through :mod:`tracker.exports.xlsx`
+into a spooled temporary file, which is then read out in chunks. Header
+values may be dates and times: real Excel dates in XLSX, text in CSV.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from tracker.exports.xlsx import SheetLayout, write_xlsx
 
 CHUNK = 64 * 1024
 SPOOL_BYTES = 4 * 1024 * 1024
@@ -64,6 +65,14 @@ def _csv_value(value: Any, kind: str) -> Any:
     return value
 
 
+def _csv_header_value(value: Any, lang: str) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return f"{value:%d/%m/%Y}" if lang == "vi" else value.isoformat()
+    return value
+
+
 class _Lines:
     """A file-like object csv.writer writes one line into at a time."""
 
@@ -86,7 +95,7 @@ def csv_stream(header: list[tuple[str, str]], columns: list[Column], rows: Itera
     out = _Lines()
     writer = csv.writer(out, lineterminator="\r\n")
     for label, value in header:
-        writer.writerow([label, value])
+        writer.writerow([label, _csv_header_value(value, lang)])
     writer.writerow([])
     writer.writerow([c.title(lang) for c in columns])
     yield ("\ufeff" + out.take()).encode("utf-8")
@@ -105,76 +114,37 @@ def csv_stream(header: list[tuple[str, str]], columns: list[Column], rows: Itera
 FORMULA_START = ("=", "+", "-", "@")
 
 
-def _excel_value(value: Any) -> Any:
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.replace(tzinfo=None)  # Excel has no zones; the header says which one
-    if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", value)
-    return value
+def _number_format(column: Column, lang: str) -> str | None:
+    fmt = FORMATS.get(column.kind)
+    return fmt[lang] if isinstance(fmt, dict) else fmt
 
 
-def xlsx_file(title: str, header: list[tuple[str, str]], columns: list[Column], rows: Iterable[tuple[Any, ...]],
-              lang: str) -> Any:
-    """Write the workbook into a spooled temporary file, rewound; the caller closes it."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
+def xlsx_file(title: str, header: list[tuple[str, Any]], columns: list[Column], rows: Iterable[tuple[Any, ...]],
+              lang: str, page_header: tuple[str, str, str] = ("", "", "")) -> Any:
+    """Write the workbook into a spooled temporary file, rewound; the caller closes it.
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31])
-    for index, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = WIDTHS.get(column.kind, 14)
-    bold = Font(bold=True)
-    for number, (label, value) in enumerate(header):
-        label_cell = WriteOnlyCell(sheet, _excel_value(label))
-        label_cell.font = bold if number else Font(bold=True, size=14)
-        value_cell = WriteOnlyCell(sheet)
-        value_cell._value, value_cell.data_type = _excel_value(value), "s"
-        sheet.append([label_cell, value_cell])
-    sheet.append([])
-    titles = []
-    for column in columns:
-        cell = WriteOnlyCell(sheet, column.title(lang))
-        cell.font = bold
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        titles.append(cell)
-    sheet.append(titles)
-    sheet.freeze_panes = f"A{len(header) + 3}"
-
-    # One styled template per formatted column; each value gets a cell with
-    # a copy of the template's style (openpyxl reuses an unstyled cell for
-    # plain values, so only formatted columns cost an object each).
-    templates: list[Any] = []
-    for column in columns:
-        fmt = FORMATS.get(column.kind)
-        if isinstance(fmt, dict):
-            fmt = fmt[lang]
-        if fmt is None:
-            templates.append(None)
-            continue
-        template = WriteOnlyCell(sheet)
-        template.number_format = fmt
-        templates.append(template._style)
-    for row in rows:
-        out: list[Any] = []
-        for value, style in zip(row, templates):
-            value = _excel_value(value)
-            if isinstance(value, str) and value.startswith("="):
-                cell = WriteOnlyCell(sheet)  # text, never a formula
-                cell._value, cell.data_type = value, "s"
-                out.append(cell)
-            elif style is None or value is None:
-                out.append(value)
-            else:
-                cell = WriteOnlyCell(sheet, value)
-                cell._style = style
-                out.append(cell)
-        sheet.append(out)
+    ``page_header`` is printed at the top of every page (left, centre, right).
+    """
+    layout = SheetLayout(
+        title=title[:31],
+        column_titles=[c.title(lang) for c in columns],
+        widths=[WIDTHS.get(c.kind, 14) for c in columns],
+        number_formats=[_number_format(c, lang) for c in columns],
+        date_format=FORMATS["date"][lang],  # type: ignore[index]
+        datetime_format=FORMATS["datetime"][lang],  # type: ignore[index]
+        page_header=page_header,
+    )
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
-    workbook.save(spool)
+    write_xlsx(spool, layout, [(label, _local(value)) for label, value in header], rows)
     spool.seek(0)
     return spool
+
+
+def _local(value: Any) -> Any:
+    """Excel has no time zones: an aware time is written as its wall-clock time."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.replace(tzinfo=None)
+    return value
 
 
 def file_chunks(handle: Any) -> Iterator[bytes]:
