@@ -284,7 +284,7 @@ def test_plan_of_another_set_and_districts_missing(client, tmp_path: Path) -> No
     path = write_collection(tmp_path / "flat.geojson", [feature("80001", "Phường Mới", square(104, 21, 0.2))])
     import_boundary_set("flat", path)
     from tracker.boundaries.service import get_set
-    from tracker.households.assignment import reassign_set
+    from tracker.households.ledger import reassign_set
 
     reassign_set(get_set("flat"))
     db.session.commit()

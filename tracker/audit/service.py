@@ -1,6 +1,8 @@
 """Appending to the audit log (within the caller's transaction)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from tracker.audit.models import AuditEvent
@@ -29,3 +31,20 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def append_many(
+    actor_id: int | None,
+    actor_name: str,
+    device_id: str,
+    at: datetime,
+    events: Sequence[tuple[str, str, str, dict[str, Any]]],
+) -> None:
+    """Insert many events by one actor in one statement: ``(action, object_type, object_id, details)``."""
+    if not events:
+        return
+    db.session.execute(AuditEvent.__table__.insert(), [
+        {"at": at, "actor_id": actor_id, "actor_name": actor_name, "device_id": device_id, "action": action,
+         "object_type": object_type, "object_id": object_id[:128], "details": details}
+        for action, object_type, object_id, details in events
+    ])

@@ -25,7 +25,7 @@ from tracker.demo.generate import demo_households, demo_plan
 from tracker.extensions import db
 from tracker.geo import sources
 from tracker.geo.synthetic import synthetic_province, write_geojson
-from tracker.households.assignment import reassign_set
+from tracker.households.ledger import reassign_set
 from tracker.households.service import create_households
 from tracker.plans.service import add_revision
 

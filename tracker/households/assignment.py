@@ -5,13 +5,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, select
 
 from tracker.boundaries.models import BoundarySet
 from tracker.boundaries.service import boundary_sets, commune_index
-from tracker.extensions import db
 from tracker.geo.assign import FLAG_AMBIGUOUS, FLAG_OUTSIDE, FLAG_SWAPPED, Assignment
-from tracker.households.models import HouseholdRevision, RevisionAssignment
 
 REVIEW_FLAGS = {FLAG_AMBIGUOUS, FLAG_OUTSIDE, FLAG_SWAPPED}
 
@@ -61,25 +58,3 @@ def assign_records(
     accs = [r["location"]["accuracy_m"] for r in records]
     declared = [r.get("declared_commune") for r in records]
     return {s.id: assign_points(s, lats, lons, accs, declared) for s in (boundary_sets() if sets is None else sets)}
-
-
-def reassign_set(boundary_set: BoundarySet, chunk: int = 20_000) -> int:
-    """(Re)compute every revision's assignment under one set, e.g. after an import."""
-    db.session.execute(delete(RevisionAssignment).where(RevisionAssignment.boundary_set_id == boundary_set.id))
-    query = select(
-        HouseholdRevision.id, HouseholdRevision.lat, HouseholdRevision.lon,
-        HouseholdRevision.accuracy_m, HouseholdRevision.declared_commune,
-    ).order_by(HouseholdRevision.id)
-    revisions = db.session.execute(query).all()
-    done = 0
-    for start in range(0, len(revisions), chunk):
-        part = revisions[start:start + chunk]
-        results = assign_points(
-            boundary_set, [r.lat for r in part], [r.lon for r in part],
-            [r.accuracy_m or 0.0 for r in part], [r.declared_commune for r in part],
-        )
-        rows = [assignment_row(r.id, boundary_set.id, a) for r, a in zip(part, results)]
-        if rows:
-            db.session.execute(RevisionAssignment.__table__.insert(), rows)
-        done += len(rows)
-    return done

@@ -1,8 +1,8 @@
 """Conflicts left by merges: listing them, and a manager's resolution.
 
 Resolving keeps the server's value, the client's, or a value the manager
-gives; when that differs from the household's current value a new revision
-is appended (result ``resolved``), so history keeps every step.
+gives; when that differs from the household's current value the ledger
+appends a new revision (result ``resolved``), so history keeps every step.
 """
 from __future__ import annotations
 
@@ -15,16 +15,15 @@ from sqlalchemy.orm import aliased
 from schemas.household import HouseholdSchema
 from sync.decide import stored_form
 from sync.merge import get_path, set_path
-from sync.records import content_hash, revision_columns
 from sync.validate import flatten
 from tracker.accounts.auth import Principal
 from tracker.audit import service as audit
 from tracker.dbtypes import utcnow
 from tracker.errors import ApiError
 from tracker.extensions import db
-from tracker.households import locks, sequence
-from tracker.households.assignment import assign_records, assignment_row
-from tracker.households.models import Conflict, Household, HouseholdRevision, RevisionAssignment
+from tracker.households import ledger
+from tracker.households.assignment import assign_records
+from tracker.households.models import Conflict, HouseholdRevision
 from tracker.households.scope import revision_in_scope
 from tracker.households.service import location_errors
 
@@ -61,21 +60,17 @@ def resolve(caller: Principal, conflict_id: int, keep: str, value: Any, note: st
     conflict = db.session.get(Conflict, conflict_id)
     if conflict is None:
         raise ApiError(404, f"No conflict {conflict_id}.")
-    locks.lock_households([conflict.household_id])
+    current = ledger.hold([conflict.household_id])[conflict.household_id]
     db.session.refresh(conflict)
     if conflict.resolved_at is not None:
         raise ApiError(409, "This conflict is already resolved.", code="already_resolved")
     if keep == "value" and not value_given:
         raise ApiError(422, "keep=value needs a value.", fields={"value": ["Missing data for required field."]})
     chosen = {"server": conflict.server_value, "client": conflict.client_value}.get(keep, value)
-    current = db.session.scalar(select(HouseholdRevision).where(
-        HouseholdRevision.household_id == conflict.household_id, HouseholdRevision.superseded_at.is_(None)))
-    assert current is not None
     revision, changed = current.revision, False
     if get_path(current.data, conflict.field) != chosen:
         record = _validated(set_path(current.data, conflict.field, chosen))
-        revision = append_revision(current, record, result="resolved", device_id=caller.device_id,
-                                   user_id=caller.user_id).revision
+        revision = _append(current, record, caller, conflict.id)
         changed = True
     now = utcnow()
     conflict.resolved_at, conflict.resolved_by = now, caller.user_id
@@ -98,28 +93,14 @@ def _validated(record: dict[str, Any]) -> dict[str, Any]:
     return stored_form(schema.dump(loaded))
 
 
-def append_revision(previous: HouseholdRevision, record: dict[str, Any], *, result: str, device_id: str,
-                    user_id: int | None) -> HouseholdRevision:
-    """A new current revision of one household (locked by the caller)."""
+def _append(current: ledger.Held, record: dict[str, Any], caller: Principal, conflict_id: int) -> int:
+    """The resolved record as the household's new revision (``resolved``); returns its number."""
     by_set = assign_records([record])
     per_set = {set_id: assigned[0] for set_id, assigned in by_set.items()}
     if errors := location_errors(record, list(per_set.values())):
         raise ApiError(422, "The resolved record does not validate.", fields=errors)
-    now = utcnow()
-    previous.superseded_at = now
-    revision = HouseholdRevision(
-        household_id=previous.household_id, revision=previous.revision + 1, received_at=now, result=result,
-        device_id=device_id, user_id=user_id, content_hash=content_hash(record), data=record,
-        **revision_columns(record),
-    )
-    db.session.add(revision)
-    db.session.flush()
-    rows = [assignment_row(revision.id, set_id, a) for set_id, a in per_set.items()]
-    if rows:
-        db.session.execute(RevisionAssignment.__table__.insert(), rows)
-    household = db.session.get(Household, previous.household_id)
-    assert household is not None
-    household.revision, household.change_seq, household.updated_at = revision.revision, sequence.allocate(1), now
-    audit.record(f"household.{result}", actor_id=user_id, device_id=device_id, object_type="household",
-                 object_id=previous.household_id, details={"revision": revision.revision})
-    return revision
+    change = ledger.Change(record["id"], record, "resolved", per_set, previous=current,
+                           audit={"conflict_id": conflict_id})
+    ledger.append([change], ledger.Actor(caller.user_id, caller.username, caller.device_id))
+    assert change.revision is not None
+    return change.revision

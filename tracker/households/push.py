@@ -8,11 +8,11 @@ calls them and writes the outcome in the caller's transaction:
    answer again — nothing is written;
 2. every record is validated on its own and assigned to a commune under every
    boundary set (vectorised, before any lock is taken);
-3. the batch's households are locked (``locks``), their current revisions
-   read, and each record decided: created, updated, unchanged, merged,
-   conflict or rejected (validation, scope, status going back);
-4. the writes go in bulk: households (``INSERT … ON CONFLICT DO NOTHING``),
-   revisions, assignments, conflicts, audit events and the batch's answer.
+3. the batch's households are held (``ledger.hold``: locked, current
+   revisions read), and each record decided: created, updated, unchanged,
+   merged, conflict or rejected (validation, scope, status going back);
+4. the ledger writes the decided records in bulk (``ledger.append``); the
+   batch's answer is stored for resends.
 """
 from __future__ import annotations
 
@@ -20,49 +20,25 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, tuple_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select, tuple_
 
-from sync.decide import CONFLICT, REJECTED, UNCHANGED, Current, Decision, decide, out_of_scope, push_hash
-from sync.records import revision_columns
+from sync.decide import REJECTED, UNCHANGED, Current, Decision, decide, out_of_scope, push_hash
 from sync.validate import Checked, check_batch
 from tracker.accounts.auth import Principal
-from tracker.audit.models import AuditEvent
+from tracker.audit import service as audit
 from tracker.boundaries.models import BoundarySet
 from tracker.boundaries.service import boundary_sets
-from tracker.dbtypes import utcnow
 from tracker.errors import ApiError
 from tracker.extensions import db
 from tracker.geo.assign import Assignment
-from tracker.households import locks, sequence
-from tracker.households.assignment import REVIEW_FLAGS, assign_records, assignment_row
-from tracker.households.models import (
-    Conflict,
-    Household,
-    HouseholdRevision,
-    Photo,
-    RevisionAssignment,
-    SyncBatch,
-)
+from tracker.households import ledger, locks
+from tracker.households.assignment import assign_records
+from tracker.households.ledger import Held
+from tracker.households.models import HouseholdRevision, Photo, SyncBatch
 from tracker.households.service import default_set, location_errors
-
-
-@dataclass
-class Stored:
-    """A household's current revision as read under the lock."""
-
-    pk: int
-    revision: int
-    content_hash: str
-    data: dict[str, Any]
-    declared: str | None
-    assignments: dict[int, dict[str, Any]] = field(default_factory=dict)  # set id → stored row
-
-    def codes(self) -> list[str | None]:
-        return [self.declared] + [a["commune_code"] for a in self.assignments.values()]
 
 
 @dataclass
@@ -71,9 +47,10 @@ class Item:
 
     checked: Checked
     decision: Decision | None = None
-    stored: Stored | None = None
+    stored: Held | None = None
     per_set: dict[int, Assignment] = field(default_factory=dict)
     revision: int | None = None
+    rows: dict[int, dict[str, Any]] = field(default_factory=dict)  # set id → the assignment stored
 
     # For records that passed validation (the only ones past step 2):
     @property
@@ -91,7 +68,7 @@ class Item:
         return self.decision
 
     @property
-    def held(self) -> Stored:
+    def held(self) -> Held:
         assert self.stored is not None
         return self.stored
 
@@ -137,11 +114,11 @@ def push(caller: Principal, batch_id: str, households: Sequence[Any]) -> dict[st
     locks.lock(locks.NS_BATCH, [f"{caller.device_id}\x00{batch_id}"])
     if (answer := replayed(caller, batch_id, digest)) is not None:  # a twin of this batch just committed
         return answer
-    locks.lock_households([item.id for item in valid])
-    _load_current(valid)
+    held = ledger.hold([item.id for item in valid])
+    for item in valid:
+        item.stored = held.get(item.id)
     _decide_all(valid, caller, sets)
-    now = utcnow()
-    _write(valid, caller, batch_id, sets, now)
+    now = _write(valid, caller, batch_id)
     results = _results(items, sets)
     answer = {"batch_id": batch_id, "results": results}
     _audit_batch(caller, batch_id, results, now)
@@ -159,33 +136,6 @@ def _assign(items: list[Item], records: list[dict[str, Any]], sets: Sets) -> Non
     by_set = assign_records(records, sets.all)
     for i, item in enumerate(items):
         item.per_set = {set_id: assigned[i] for set_id, assigned in by_set.items()}
-
-
-def _load_current(items: list[Item]) -> None:
-    by_id = {item.checked.id: item for item in items}
-    if not by_id:
-        return
-    rows = db.session.execute(
-        select(
-            HouseholdRevision.id, HouseholdRevision.household_id, HouseholdRevision.revision,
-            HouseholdRevision.content_hash, HouseholdRevision.data, HouseholdRevision.declared_commune,
-        ).where(HouseholdRevision.household_id.in_(list(by_id)), HouseholdRevision.superseded_at.is_(None))
-    ).all()
-    if not rows:
-        return
-    by_pk: dict[int, Stored] = {}
-    for row in rows:
-        stored = Stored(row.id, row.revision, row.content_hash, row.data, row.declared_commune)
-        by_id[row.household_id].stored = stored
-        by_pk[row.id] = stored
-    for a in db.session.execute(
-        select(RevisionAssignment.revision_id, RevisionAssignment.boundary_set_id, RevisionAssignment.commune_code,
-               RevisionAssignment.needs_review, RevisionAssignment.details)
-        .where(RevisionAssignment.revision_id.in_(list(by_pk)))
-    ):
-        by_pk[a.revision_id].assignments[a.boundary_set_id] = {
-            "commune_code": a.commune_code, "needs_review": a.needs_review, "details": a.details,
-        }
 
 
 def _current_for(items: list[Item]) -> dict[str, Current]:
@@ -262,99 +212,32 @@ def _place(record: dict[str, Any] | None) -> tuple[Any, ...]:
 
 # ---- writing ------------------------------------------------------------------
 
-def _insert_ignoring_existing(rows: list[dict[str, Any]]) -> set[str]:
-    """Insert households; returns the ids inserted (an id that exists is skipped)."""
-    table = Household.__table__
-    insert = pg_insert if locks.dialect() == "postgresql" else sqlite_insert
-    stmt = insert(table).on_conflict_do_nothing(index_elements=["id"]).returning(table.c.id)
-    return set(db.session.scalars(stmt, rows).all())
-
-
-def _write(items: list[Item], caller: Principal, batch_id: str, sets: Sets, now: Any) -> None:
+def _write(items: list[Item], caller: Principal, batch_id: str) -> datetime:
+    """Hand the decided records to the ledger; returns the receipt time."""
     writes = [item for item in items if item.decision and item.decision.writes]
-    if not writes:
-        return
-    first_seq = sequence.allocate(len(writes))  # gaps (an insert skipped below) are harmless
-    seqs = {item.checked.id: first_seq + i for i, item in enumerate(writes)}
-    new = [item for item in writes if item.stored is None]
-    if new:
-        inserted = _insert_ignoring_existing(
-            [{"id": item.checked.id, "revision": 1, "change_seq": seqs[item.checked.id], "created_at": now,
-              "updated_at": now} for item in new]
+    changes = [
+        ledger.Change(
+            item.id, item.outcome.record or {}, item.outcome.result, item.per_set, previous=item.stored,
+            content_hash=item.outcome.hash, base_revision=item.checked.base_revision,
+            push_hash=push_hash(item.checked.base_revision, item.checked.hash),
+            conflicts=item.outcome.conflicts, audit={"batch_id": batch_id},
         )
-        for item in new:
-            if item.checked.id not in inserted:  # created meanwhile by a writer outside the push protocol
-                item.decision = Decision(REJECTED, errors={"id": ["This id was created meanwhile; push again."]})
-        writes = [item for item in writes if item.outcome.writes]
-    existing = [item for item in writes if item.stored is not None]
-    if existing:
-        table = HouseholdRevision.__table__
-        db.session.execute(table.update().where(table.c.id.in_([item.held.pk for item in existing]))
-                           .values(superseded_at=now))
-        household = Household.__table__
-        db.session.execute(
-            household.update().where(household.c.id == bindparam("h_id")).values(
-                revision=bindparam("h_revision"), change_seq=bindparam("h_seq"), updated_at=bindparam("h_at")),
-            [{"h_id": item.id, "h_revision": item.held.revision + 1,
-              "h_seq": seqs[item.checked.id], "h_at": now} for item in existing],
-        )
-    if not writes:
-        return
-    revision_rows = []
-    for item in writes:
-        decision = item.decision
-        assert decision is not None and decision.record is not None
-        item.revision = (item.stored.revision if item.stored else 0) + 1
-        revision_rows.append({
-            "household_id": item.checked.id, "revision": item.revision, "received_at": now,
-            "result": decision.result, "device_id": caller.device_id, "user_id": caller.user_id,
-            "content_hash": decision.hash, "base_revision": item.checked.base_revision,
-            "push_hash": push_hash(item.checked.base_revision, item.checked.hash),
-            "data": decision.record, **revision_columns(decision.record),
-        })
-    table = HouseholdRevision.__table__
-    # One multi-row INSERT, then the new ids in one SELECT: the new revisions
-    # are the only current ones of these households (the old were superseded
-    # above). INSERT … RETURNING in parameter order goes row by row on SQLite.
-    db.session.execute(table.insert(), revision_rows)
-    revision_ids = dict(db.session.execute(
-        select(table.c.household_id, table.c.id).where(
-            table.c.household_id.in_([item.checked.id for item in writes]), table.c.superseded_at.is_(None))
-    ).all())
-    assignment_rows = [
-        assignment_row(revision_ids[item.checked.id], set_id, result)
         for item in writes
-        for set_id, result in item.per_set.items()
     ]
-    if assignment_rows:
-        db.session.execute(RevisionAssignment.__table__.insert(), assignment_rows)
-    conflict_rows = [
-        {"household_id": item.checked.id, "revision": item.revision, "field": c.path, "base_value": c.base,
-         "server_value": c.server, "client_value": c.client, "kept": c.kept, "device_id": caller.device_id,
-         "user_id": caller.user_id, "created_at": now}
-        for item in writes if item.outcome.result == CONFLICT for c in item.outcome.conflicts
-    ]
-    if conflict_rows:
-        db.session.execute(Conflict.__table__.insert(), conflict_rows)
-    db.session.execute(AuditEvent.__table__.insert(), [
-        {"at": now, "actor_id": caller.user_id, "actor_name": caller.username, "device_id": caller.device_id,
-         "action": f"household.{item.outcome.result}", "object_type": "household",
-         "object_id": item.checked.id, "details": {
-             "revision": item.revision, "batch_id": batch_id,
-             "conflicts": [c.path for c in item.outcome.conflicts]}}
-        for item in writes
-    ])
+    now = ledger.append(changes, ledger.Actor(caller.user_id, caller.username, caller.device_id))
+    for item, change in zip(writes, changes):
+        if not change.written:  # created meanwhile by a writer outside the push protocol
+            item.decision = Decision(REJECTED, errors={"id": ["This id was created meanwhile; push again."]})
+        item.revision, item.rows = change.revision, change.assignments
+    return now
 
 
-def _audit_batch(caller: Principal, batch_id: str, results: list[dict[str, Any]], now: Any) -> None:
+def _audit_batch(caller: Principal, batch_id: str, results: list[dict[str, Any]], now: datetime) -> None:
     counts: dict[str, int] = {}
     for result in results:
         counts[result["result"]] = counts.get(result["result"], 0) + 1
-    db.session.execute(AuditEvent.__table__.insert(), [{
-        "at": now, "actor_id": caller.user_id, "actor_name": caller.username, "device_id": caller.device_id,
-        "action": "sync.push", "object_type": "sync_batch", "object_id": batch_id[:128],
-        "details": {"records": len(results), "results": counts},
-    }])
+    audit.append_many(caller.user_id, caller.username, caller.device_id, now, [
+        ("sync.push", "sync_batch", batch_id, {"records": len(results), "results": counts})])
 
 
 # ---- answering ----------------------------------------------------------------
@@ -363,17 +246,10 @@ def assignment_json(set_name: str, details: dict[str, Any], needs_review: bool) 
     return {"boundary_set": set_name, **details, "needs_review": needs_review}
 
 
-def _fresh(sets: Sets, per_set: dict[int, Assignment]) -> dict[str, dict[str, Any]]:
-    return {
-        sets.names[set_id]: assignment_json(sets.names[set_id], a.to_dict(), bool(REVIEW_FLAGS.intersection(a.flags)))
-        for set_id, a in per_set.items()
-    }
-
-
-def _kept(sets: Sets, stored: Stored) -> dict[str, dict[str, Any]]:
+def _kept(sets: Sets, stored: dict[int, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {
         sets.names[set_id]: assignment_json(sets.names[set_id], a["details"], a["needs_review"])
-        for set_id, a in stored.assignments.items() if set_id in sets.names
+        for set_id, a in stored.items() if set_id in sets.names
     }
 
 
@@ -396,11 +272,11 @@ def _results(items: list[Item], sets: Sets) -> list[dict[str, Any]]:
         }
         if decision and decision.writes:
             answer["revision"] = item.revision
-            answer["assignments"] = _fresh(sets, item.per_set)
+            answer["assignments"] = _kept(sets, item.rows)
         elif item.stored is not None:
             answer["revision"] = item.stored.revision
             if result == UNCHANGED:
-                answer["assignments"] = _kept(sets, item.stored)
+                answer["assignments"] = _kept(sets, item.stored.assignments)
         if primary and primary in answer["assignments"]:
             answer["assignment"] = answer["assignments"][primary]
             answer["commune"] = answer["assignment"]["commune"]

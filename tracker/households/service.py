@@ -1,4 +1,4 @@
-"""Storing household records: new revisions with their commune assignments."""
+"""Storing new household records in bulk (imports, demo), and the default boundary set."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -9,15 +9,13 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from sync.records import content_hash, revision_columns
+from sync.records import content_hash
 from tracker.boundaries.models import BoundarySet
 from tracker.boundaries.service import boundary_sets
-from tracker.dbtypes import utcnow
 from tracker.extensions import db
 from tracker.geo.assign import FLAG_SWAPPED, Assignment
-from tracker.households import sequence
-from tracker.households.assignment import assign_records, assignment_row
-from tracker.households.models import Household, HouseholdRevision, RevisionAssignment
+from tracker.households import ledger
+from tracker.households.assignment import assign_records
 from tracker.plans.models import Plan
 
 
@@ -63,80 +61,37 @@ def create_households(
     user_id: int | None = None,
     received_at: datetime | Sequence[datetime] | None = None,
 ) -> list[StoreResult]:
-    """Insert new households (canonical records) in bulk; existing ids are skipped.
+    """Insert new households (canonical records) in bulk through the ledger; existing ids are skipped.
 
-    Used by bulk loaders; the caller commits. Records whose id already exists
-    come back as ``unchanged`` when identical, else ``conflict`` is left to
-    the sync protocol (they are reported ``rejected`` here with the reason).
+    Used by bulk loaders; the caller commits. The households are held (locked)
+    first, so a push of the same id at the same moment waits or is waited for.
+    A record whose id already exists comes back ``unchanged`` when identical,
+    else ``rejected`` with the reason (changing a record is the sync
+    protocol's job). ``received_at`` (one, or one per record) is for a
+    replayed history only (the demo, benchmarks).
     """
-    if received_at is None or isinstance(received_at, datetime):
-        received_at = [received_at or utcnow()] * len(records)
-    existing = _existing_hashes([r["id"] for r in records])
+    if isinstance(received_at, datetime):
+        received_at = [received_at] * len(records)
+    held = ledger.hold([r["id"] for r in records])
     by_set = assign_records(records)
     primary = default_set()
     results: list[StoreResult] = []
-    new_rows: list[tuple[dict[str, Any], dict[int, Assignment], datetime]] = []
+    changes: list[ledger.Change] = []
     for i, record in enumerate(records):
         per_set = {set_id: assigned[i] for set_id, assigned in by_set.items()}
         primary_result = per_set.get(primary.id) if primary else None
         outcome = StoreResult(record["id"], "created", 1, primary_result.commune if primary_result else None,
                               primary_result.to_dict() if primary_result else None)
-        if record["id"] in existing:
-            same = existing[record["id"]] == content_hash(record)
-            outcome.result = "unchanged" if same else "rejected"
+        current = held.get(record["id"])
+        if current is not None:
+            same = current.content_hash == content_hash(record)
+            outcome.result, outcome.revision = ("unchanged", current.revision) if same else ("rejected", None)
             outcome.errors = {} if same else {"id": ["A different record with this id already exists."]}
         elif errors := location_errors(record, list(per_set.values())):
             outcome.result, outcome.revision, outcome.errors = "rejected", None, errors
         else:
-            new_rows.append((record, per_set, received_at[i]))
+            changes.append(ledger.Change(record["id"], record, "created", per_set,
+                                         received_at=received_at[i] if received_at else None))
         results.append(outcome)
-    _insert_new(new_rows, device_id, user_id)
+    ledger.append(changes, ledger.Actor(user_id, "", device_id))
     return results
-
-
-def _existing_hashes(ids: list[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        rows = db.session.execute(
-            select(HouseholdRevision.household_id, HouseholdRevision.content_hash).where(
-                HouseholdRevision.household_id.in_(chunk), HouseholdRevision.superseded_at.is_(None)
-            )
-        )
-        found.update({row.household_id: row.content_hash for row in rows})
-    return found
-
-
-def _insert_new(
-    rows: list[tuple[dict[str, Any], dict[int, Assignment], datetime]], device_id: str, user_id: int | None
-) -> None:
-    if not rows:
-        return
-    first_seq = sequence.allocate(len(rows))
-    db.session.execute(
-        Household.__table__.insert(),
-        [
-            {"id": rec["id"], "revision": 1, "change_seq": first_seq + i, "created_at": at, "updated_at": at}
-            for i, (rec, _, at) in enumerate(rows)
-        ],
-    )
-    revision_rows = [
-        {
-            "household_id": rec["id"], "revision": 1, "received_at": at, "result": "created",
-            "device_id": device_id, "user_id": user_id, "content_hash": content_hash(rec), "data": rec,
-            **revision_columns(rec),
-        }
-        for rec, _, at in rows
-    ]
-    ids = db.session.scalars(
-        HouseholdRevision.__table__.insert().returning(HouseholdRevision.__table__.c.id, sort_by_parameter_order=True),
-        revision_rows,
-    ).all()
-    assignment_rows = [
-        assignment_row(revision_id, set_id, result)
-        for revision_id, (_, per_set, _) in zip(ids, rows)
-        for set_id, result in per_set.items()
-    ]
-    if assignment_rows:
-        db.session.execute(RevisionAssignment.__table__.insert(), assignment_rows)
-
