@@ -6,8 +6,9 @@ from typing import Any
 import flask_smorest
 import orjson
 from flask_smorest import Api as SmorestApi
-from marshmallow import missing
-from webargs.flaskparser import FlaskParser, is_json_request
+from marshmallow import Schema, missing
+from webargs.core import is_json
+from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -23,15 +24,21 @@ class BoundedIntConverter(IntegerConverter):
 
 
 class Parser(FlaskParser):
-    """webargs' Flask parser, reading JSON bodies with orjson (see :mod:`tracker.jsoncodec`)."""
+    """webargs' Flask parser, reading JSON bodies with orjson (see :mod:`tracker.jsoncodec`).
 
-    def _raw_load_json(self, req: Any) -> Any:
-        if not is_json_request(req):
+    Overrides ``load_json``, the location loader webargs documents for
+    parsers to replace: an empty body, a body orjson refuses (numbers beyond
+    64 bits, NaN) or a malformed one goes to webargs' own reader, which takes
+    it or answers 400.
+    """
+
+    def load_json(self, req: Any, schema: Schema) -> Any:
+        if not is_json(req.mimetype):
             return missing
         try:
             return orjson.loads(req.get_data(cache=True))
         except orjson.JSONDecodeError:
-            return super()._raw_load_json(req)  # the standard library: takes what orjson refuses, or says why not
+            return super().load_json(req, schema)
 
 
 class Blueprint(flask_smorest.Blueprint):
