@@ -1,13 +1,14 @@
-"""``flask users create`` and ``flask devices revoke``."""
+"""``flask users create|password|sign-out`` and ``flask devices revoke``."""
 from __future__ import annotations
 
 import sys
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
-from tracker.accounts.models import ROLES
-from tracker.accounts.service import AccountError, create_user, revoke_device
+from tracker.accounts.models import ROLES, User
+from tracker.accounts.service import AccountError, create_user, end_sessions, revoke_device, set_password
 from tracker.audit import service as audit
 from tracker.extensions import db
 
@@ -39,6 +40,43 @@ def create_command(name: str, role: str, communes: tuple[str, ...], areas: tuple
                  details={"username": user.username, "role": role})
     db.session.commit()
     click.echo(f"user {user.username} created ({role})")
+
+
+def _user(name: str) -> User:
+    user = db.session.scalar(select(User).where(User.username == name))
+    if user is None:
+        raise click.ClickException(f"no user {name!r}")
+    return user
+
+
+@users_cli.command("password")
+@click.argument("name")
+@with_appcontext
+def password_command(name: str) -> None:
+    """Set a new password (read from standard input): every session and token of the user ends."""
+    user = _user(name)
+    try:
+        revoked = set_password(user, _read_password())
+    except AccountError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    audit.record("user.password", actor_name="cli", object_type="user", object_id=str(user.id),
+                 details={"username": user.username, "tokens_revoked": revoked})
+    db.session.commit()
+    click.echo(f"password of {user.username} changed; signed out everywhere, {revoked} token(s) revoked")
+
+
+@users_cli.command("sign-out")
+@click.argument("name")
+@with_appcontext
+def sign_out_command(name: str) -> None:
+    """Sign the user out of every browser (phones keep their tokens: see ``devices revoke``)."""
+    user = _user(name)
+    end_sessions(user)
+    audit.record("user.sign_out_everywhere", actor_name="cli", object_type="user", object_id=str(user.id),
+                 details={"username": user.username})
+    db.session.commit()
+    click.echo(f"{user.username} signed out of every browser")
 
 
 @devices_cli.command("revoke")

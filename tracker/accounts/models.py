@@ -20,6 +20,9 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(default=True)
+    # A signed-in browser's session names the epoch it began in; raising it
+    # (signing out everywhere, a new password) ends every older session.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     areas: Mapped[list[UserArea]] = relationship(cascade="all, delete-orphan", passive_deletes=True)

@@ -45,6 +45,29 @@ def create_user(username: str, password: str, role: str, areas: list[str]) -> Us
     return user
 
 
+def end_sessions(user: User) -> None:
+    """Sign the user out of every browser: sessions from before now stop working. The caller commits."""
+    user.session_epoch += 1
+
+
+def set_password(user: User, password: str) -> int:
+    """A new password: every web session and every API token of the user ends. The caller commits.
+
+    Returns how many tokens were revoked.
+    """
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"password must be at least {MIN_PASSWORD} characters")
+    user.password_hash = generate_password_hash(password)
+    end_sessions(user)
+    tokens = db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)))
+    now = utcnow()
+    count = 0
+    for token in tokens:
+        token.revoked_at = now
+        count += 1
+    return count
+
+
 _DUMMY_HASH = generate_password_hash("not-a-password")
 
 

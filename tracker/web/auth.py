@@ -1,8 +1,9 @@
 """Web sessions: the same accounts, roles and scopes as the API.
 
-A signed-in browser carries the user's id in Flask's signed session cookie
-(HttpOnly, SameSite=Lax). Every request reloads the user, so a disabled
-account or a changed role takes effect at once. The caller becomes the same
+A signed-in browser carries the user's id and session epoch in Flask's signed
+session cookie (HttpOnly, SameSite=Lax), nothing derived from the password.
+Every request reloads the user, so a disabled account, a changed role, or a
+raised epoch (signing out everywhere, a new password) takes effect at once. The caller becomes the same
 ``Principal`` the API builds from a bearer token (device ``web``), so
 ``commune_scope()`` decides what a page may show exactly as for the API.
 """
@@ -19,7 +20,8 @@ from sqlalchemy import func, select
 
 from tracker.accounts.auth import ALL_ROLES, Principal
 from tracker.accounts.models import LoginAttempt, User, UserArea
-from tracker.accounts.service import check_password
+from tracker.accounts.service import check_password, end_sessions
+from tracker.audit import service as audit
 from tracker.dbtypes import utcnow
 from tracker.extensions import db
 
@@ -42,17 +44,12 @@ def current_principal() -> Principal | None:
     user_id = session.get("uid")
     if isinstance(user_id, int):
         user = db.session.get(User, user_id)
-        if user is not None and user.active and session.get("pwh") == _password_tag(user):
+        if user is not None and user.active and session.get("epoch") == user.session_epoch:
             found = principal_for(user)
         else:
             session.pop("uid", None)
     g.web_principal = found
     return found
-
-
-def _password_tag(user: User) -> str:
-    """A short tag of the password hash: changing the password ends old sessions."""
-    return user.password_hash[-12:]
 
 
 def too_many_attempts(username: str) -> bool:
@@ -77,7 +74,7 @@ def sign_in(username: str, password: str) -> User | None:
     if user is not None:
         _fresh_session()
         session["uid"] = user.id
-        session["pwh"] = _password_tag(user)
+        session["epoch"] = user.session_epoch
         session.permanent = True
         g.pop("web_principal", None)
     return user
@@ -86,6 +83,16 @@ def sign_in(username: str, password: str) -> User | None:
 def sign_out() -> None:
     _fresh_session()
     g.pop("web_principal", None)
+
+
+def sign_out_everywhere(who: Principal) -> None:
+    """End every session of this user, this one included; the caller commits."""
+    user = db.session.get(User, who.user_id)
+    if user is not None:
+        end_sessions(user)
+        audit.record("user.sign_out_everywhere", actor_id=user.id, actor_name=user.username, device_id=WEB_DEVICE,
+                     object_type="user", object_id=str(user.id))
+    sign_out()
 
 
 def _fresh_session() -> None:

@@ -13,7 +13,15 @@ from tracker.households.models import Photo
 from tracker.households.scope import mask_national_id
 from tracker.photos import service as photos
 from tracker.web import queries
-from tracker.web.auth import current_principal, login_required, safe_next, sign_in, sign_out, too_many_attempts
+from tracker.web.auth import (
+    current_principal,
+    login_required,
+    safe_next,
+    sign_in,
+    sign_out,
+    sign_out_everywhere,
+    too_many_attempts,
+)
 from tracker.web.blueprint import STATUS_LABELS, bp, chosen_set, page_number, scope
 from tracker.web.forms import LoginForm, LogoutForm
 from tracker.web.maps import base_map
@@ -52,6 +60,18 @@ def logout() -> Any:
     if not form.validate_on_submit():
         abort(400)
     sign_out()
+    return redirect(url_for("web.login"))
+
+
+@bp.route("/logout/everywhere", methods=["POST"])
+@login_required()
+def logout_everywhere() -> Any:
+    """Sign out of every browser, e.g. after using a shared computer."""
+    form = LogoutForm()
+    if not form.validate_on_submit():
+        abort(400)
+    sign_out_everywhere(current_principal())
+    db.session.commit()
     return redirect(url_for("web.login"))
 
 
