@@ -7,6 +7,8 @@ class BoundarySetSchema(Schema):
     description = fields.String()
     synthetic = fields.Boolean()
     version = fields.Integer()
+    in_force_from = fields.Date(allow_none=True, metadata={
+        "description": "The day this map came into force; reports default to the map in force on their date."})
     counts = fields.Dict(keys=fields.String(), values=fields.Integer())
     updated_at = fields.AwareDateTime()
 

@@ -16,18 +16,27 @@ class PlanTotalsSchema(Schema):
     budget_vnd = fields.Integer(required=True)
 
 
+class CarriedFromSchema(Schema):
+    plan = fields.String(required=True)
+    revision = fields.Integer(required=True)
+    crosswalk = fields.Integer(allow_none=True, metadata={"description": "Id of the crosswalk it was carried through."})
+
+
 class PlanRevisionSchema(Schema):
     number = fields.Integer(required=True)
     effective_date = fields.Date(required=True)
     deadline = fields.Date(required=True)
     source_name = fields.String()
     created_at = fields.AwareDateTime()
+    carried_from = fields.Nested(CarriedFromSchema, allow_none=True, metadata={
+        "description": "A derived revision: the other map's plan revision it was carried from."})
     totals = fields.Nested(PlanTotalsSchema)
 
 
 class PlanSchema(Schema):
     name = fields.String(required=True)
     boundary_set = fields.String(required=True)
+    carried_from = fields.String(allow_none=True, metadata={"description": "The plan this one was carried from."})
     created_at = fields.AwareDateTime()
     in_force = fields.Integer(allow_none=True, metadata={"description": "Number of the revision in force today."})
     revisions = fields.List(fields.Nested(PlanRevisionSchema))

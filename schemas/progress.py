@@ -87,7 +87,8 @@ class ReportArgs(StrictArgs):
         "example": "2025-04-16T17:00:00+07:00",
     })
     set_name = fields.String(data_key="set", validate=validate.Length(min=1, max=64),
-                             metadata={"description": "Boundary set (default: the plan's set)."})
+                             metadata={"description": "Boundary set: the map the report is on (default: the plan's "
+                                                      "set when a plan is named, else the map in force on as_of)."})
     plan = fields.String(validate=validate.Length(min=1, max=100),
                          metadata={"description": "Plan name (default: the latest plan on the set)."})
 

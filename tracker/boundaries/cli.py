@@ -1,6 +1,7 @@
 """``flask boundaries import PATH --set NAME``."""
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -30,13 +31,17 @@ def echo_report(report: ImportReport) -> None:
 @click.option("--districts", type=_PATH, help="GeoJSON of the districts the communes name.")
 @click.option("--province", type=_PATH, help="GeoJSON of the province outline.")
 @click.option("--description", default="", help="Free text shown with the set.")
+@click.option("--in-force-from", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="The day this map came into force, e.g. 2025-07-01; reports default to the map in force on their date.")
 @with_appcontext
-def import_command(path: Path, set_name: str, districts: Path | None, province: Path | None, description: str) -> None:
+def import_command(path: Path, set_name: str, districts: Path | None, province: Path | None, description: str,
+                   in_force_from: datetime | None) -> None:
     """Load a GeoJSON FeatureCollection of communes as boundary set NAME."""
     if not set_name.strip() or len(set_name) > 64:
         raise click.BadParameter("must be 1 to 64 characters", param_hint="--set")
     try:
-        report = import_boundary_set(set_name.strip(), path, districts, province, description=description)
+        report = import_boundary_set(set_name.strip(), path, districts, province, description=description,
+                                     in_force_from=in_force_from.date() if in_force_from else None)
     except BoundaryFileError as exc:
         db.session.rollback()
         lines = "\n  ".join(exc.problems[:50])

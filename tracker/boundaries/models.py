@@ -1,9 +1,9 @@
 """Versioned boundary sets and their administrative units."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.dbtypes import UTCDateTime, utcnow
@@ -22,6 +22,8 @@ class BoundarySet(db.Model):
     checksum: Mapped[str] = mapped_column(String(64), default="")
     version: Mapped[int] = mapped_column(default=1)
     change_seq: Mapped[int] = mapped_column(default=0, index=True)
+    # The day this map came into force (2025-07-01 for the merged communes); None: from the start.
+    in_force_from: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

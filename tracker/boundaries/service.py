@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from threading import Lock
 from typing import Any
@@ -146,16 +147,24 @@ def import_boundary_set(
     *,
     description: str = "",
     synthetic: bool = False,
+    in_force_from: date | None = None,
 ) -> ImportReport:
-    """Load (or replace) boundary set ``name``; the caller commits."""
+    """Load (or replace) boundary set ``name``; the caller commits.
+
+    ``in_force_from``, when given, is the day the map came into force (kept
+    when not given); reports default to the map in force on their date.
+    """
     units, repaired, derived = read_boundary_files(communes_path, districts_path, province_path)
     counts = {level: sum(1 for u in units if u.level == level) for level in ("province", "district", "commune")}
     checksum = _checksum(units)
     existing = db.session.scalar(select(BoundarySet).where(BoundarySet.name == name))
+    if existing is not None and in_force_from is not None:
+        existing.in_force_from = in_force_from
     if existing is not None and existing.checksum == checksum:
         return ImportReport(name, "unchanged", counts, repaired, derived)
     if existing is None:
-        boundary_set = BoundarySet(name=name, description=description, synthetic=synthetic, checksum=checksum)
+        boundary_set = BoundarySet(name=name, description=description, synthetic=synthetic, checksum=checksum,
+                                   in_force_from=in_force_from)
         db.session.add(boundary_set)
         status = "created"
     else:

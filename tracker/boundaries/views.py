@@ -20,6 +20,7 @@ def list_sets() -> list[dict[str, Any]]:
             "description": s.description,
             "synthetic": s.synthetic,
             "version": s.version,
+            "in_force_from": s.in_force_from,
             "counts": service.unit_counts(s.id),
             "updated_at": s.updated_at,
         }

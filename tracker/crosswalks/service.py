@@ -76,7 +76,11 @@ def _geometry(from_set: BoundarySet, to_set: BoundarySet, tolerance: float) -> c
     if not old or not new:
         raise CrosswalkError([f"boundary set {s.name} has no communes" for s in (from_set, to_set) if not
                               (old if s is from_set else new)])
-    return core.compute(old, new, tolerance)
+    result = core.compute(old, new, tolerance)
+    if not result.links:
+        raise CrosswalkError([f"boundary sets {from_set.name} and {to_set.name} do not overlap: "
+                              f"no commune of {from_set.name} lies in a commune of {to_set.name}"])
+    return result
 
 
 def compute_crosswalk(

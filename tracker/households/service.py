@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
@@ -33,16 +33,35 @@ def default_set(sets: list[BoundarySet] | None = None) -> BoundarySet | None:
     """The set answers and reports use unless told otherwise.
 
     ``DEFAULT_BOUNDARY_SET`` when configured, else the set of the most recent
-    plan, else the newest set.
+    plan (not counting plans carried from another map), else the newest set.
     """
     name = current_app.config.get("DEFAULT_BOUNDARY_SET")
     sets = boundary_sets() if sets is None else sets
     if name:
         return next((s for s in sets if s.name == name), None)
-    plan = db.session.scalar(select(Plan).order_by(Plan.created_at.desc(), Plan.id.desc()))
+    plan = db.session.scalar(
+        select(Plan).where(Plan.carried_from_id.is_(None)).order_by(Plan.created_at.desc(), Plan.id.desc())
+    )
     if plan is not None:
         return db.session.get(BoundarySet, plan.boundary_set_id)
     return max(sets, key=lambda s: (s.created_at, s.id), default=None)
+
+
+def set_in_force(day: date, sets: list[BoundarySet] | None = None) -> BoundarySet | None:
+    """The map in force on ``day``: of the sets given a date they came into force, the latest by then.
+
+    Without dated sets (or with ``DEFAULT_BOUNDARY_SET`` configured), and on a
+    day before every dated set, the undated sets' :func:`default_set`.
+    """
+    sets = boundary_sets() if sets is None else sets
+    dated = [s for s in sets if s.in_force_from is not None]
+    if current_app.config.get("DEFAULT_BOUNDARY_SET") or not dated:
+        return default_set(sets)
+    started = [s for s in dated if s.in_force_from <= day]  # type: ignore[operator]
+    if started:
+        return max(started, key=lambda s: (s.in_force_from, s.id))
+    undated = [s for s in sets if s.in_force_from is None]
+    return default_set(undated) if undated else min(dated, key=lambda s: (s.in_force_from, s.id))
 
 
 def location_errors(record: dict[str, Any], results: list[Assignment]) -> dict[str, list[str]]:

@@ -105,3 +105,44 @@ def _boundary_set(set_name: str | None) -> Any:
             raise click.BadParameter(f"no boundary set named {set_name!r}", param_hint="--set")
         raise click.ClickException("no boundary set is loaded; run `flask boundaries import` first")
     return boundary_set
+
+
+@plans_cli.command("carry")
+@click.argument("name")
+@click.option("--to", "to_name", required=True, help="The boundary set to carry the plan to, e.g. 2025.")
+@click.option("--as", "new_name", help="Name of the carried plan (default: \"NAME (SET)\").")
+@with_appcontext
+def carry_command(name: str, to_name: str, new_name: str | None) -> None:
+    """Carry plan NAME to another map through the crosswalk, as derived revisions.
+
+    Split communes are apportioned by the households assigned under both
+    maps (by area where none), in whole houses and whole VND; every total is
+    preserved exactly. Revisions already carried are not carried twice.
+    """
+    from tracker.plans.carry import CrosswalkError, carry_plan
+    from tracker.plans.service import get_plan, revision_totals
+
+    plan = get_plan(name)
+    if plan is None:
+        raise click.BadParameter(f"no plan named {name!r}", param_hint="NAME")
+    to_set = get_set(to_name)
+    if to_set is None:
+        raise click.BadParameter(f"no boundary set named {to_name!r}", param_hint="--to")
+    try:
+        result = carry_plan(plan, to_set, new_name)
+    except CrosswalkError as exc:
+        db.session.rollback()
+        lines = "\n  ".join(exc.problems[:SHOWN_PROBLEMS])
+        raise click.ClickException(f"nothing carried, {len(exc.problems)} problem(s):\n  {lines}") from None
+    db.session.commit()
+    totals = revision_totals([r.id for r in result.carried])
+    click.echo(f"plan {plan.name} → {result.plan.name} on {to_set.name}: {len(result.carried)} revision(s) carried"
+               f"{'' if result.carried else ' (already up to date)'}")
+    for revision in result.carried:
+        t = totals[revision.id]
+        click.echo(f"  revision {revision.number} effective {revision.effective_date}: {t.communes} communes, "
+                   f"{t.new_build:,} new builds, {t.repair:,} repairs, {t.budget_vnd:,} VND")
+    if result.split:
+        by = {how: sum(1 for c in result.split if result.basis[c] == how) for how in ("households", "area")}
+        click.echo(f"  {len(result.split)} split communes apportioned ({by['households']} by households, "
+                   f"{by['area']} by area)")

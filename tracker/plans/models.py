@@ -16,6 +16,8 @@ class Plan(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     boundary_set_id: Mapped[int] = mapped_column(ForeignKey("boundary_sets.id"))
+    # A plan carried from another map: its revisions are derived from that plan's.
+    carried_from_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     revisions: Mapped[list[PlanRevision]] = relationship(
@@ -35,6 +37,10 @@ class PlanRevision(db.Model):
     effective_date: Mapped[date] = mapped_column(Date)
     deadline: Mapped[date] = mapped_column(Date)
     source_name: Mapped[str] = mapped_column(String(300), default="")
+    # A derived revision: the revision of the other map's plan it was carried from, through which crosswalk.
+    carried_from_id: Mapped[int | None] = mapped_column(ForeignKey("plan_revisions.id", ondelete="CASCADE"),
+                                                        index=True)
+    crosswalk_id: Mapped[int | None] = mapped_column(ForeignKey("crosswalks.id", ondelete="SET NULL"))
     change_seq: Mapped[int] = mapped_column(default=0, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -129,7 +129,18 @@ def add_revision(
     revision.targets = [PlanTarget(**row) for row in clean]
     db.session.add(revision)
     db.session.flush()
+    _carry_again(plan)
     return RevisionResult(plan, revision, "created")
+
+
+def _carry_again(plan: Plan) -> None:
+    """A revision on the old map reaches the plans carried from it (or nothing is stored)."""
+    from tracker.plans.carry import CrosswalkError, carry_again
+
+    try:
+        carry_again(plan)
+    except CrosswalkError as exc:
+        raise PlanRowsError([(0, f"carrying to the other map: {problem}") for problem in exc.problems]) from None
 
 
 def _same_revision(plan: Plan, clean: list[dict[str, Any]], deadline: date, effective: date) -> PlanRevision | None:

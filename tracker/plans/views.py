@@ -19,10 +19,18 @@ blp = Blueprint("plans", __name__, url_prefix="/api/v1/plans", description="Plan
 BEARER = [{"bearerAuth": []}]
 
 
+def _carried_from(rev: PlanRevision) -> dict[str, Any] | None:
+    if rev.carried_from_id is None:
+        return None
+    source = db.session.get(PlanRevision, rev.carried_from_id)
+    assert source is not None
+    return {"plan": source.plan.name, "revision": source.number, "crosswalk": rev.crosswalk_id}
+
+
 def _revision(rev: PlanRevision, totals: service.RevisionTotals) -> dict[str, Any]:
     return {
         "number": rev.number, "effective_date": rev.effective_date, "deadline": rev.deadline,
-        "source_name": rev.source_name, "created_at": rev.created_at,
+        "source_name": rev.source_name, "created_at": rev.created_at, "carried_from": _carried_from(rev),
         "totals": {"communes": totals.communes, "new_build": totals.new_build, "repair": totals.repair,
                    "total": totals.total, "budget_vnd": totals.budget_vnd},
     }
@@ -35,6 +43,7 @@ def _plan(plan: Plan, scope: frozenset[str] | None) -> dict[str, Any]:
     return {
         "name": plan.name,
         "boundary_set": boundary_set.name if boundary_set else "",
+        "carried_from": db.session.get(Plan, plan.carried_from_id).name if plan.carried_from_id else None,
         "created_at": plan.created_at,
         "in_force": in_force.number if in_force else None,
         "revisions": [_revision(r, totals[r.id]) for r in sorted(plan.revisions, key=lambda r: r.number)],

@@ -87,16 +87,16 @@ def today_vn() -> date:
     return datetime.now(TZ).date()
 
 
-def resolve_set(set_name: str | None) -> BoundarySet:
-    """The named boundary set, or the default one; ApiError when there is none."""
-    from tracker.households.service import default_set
+def resolve_set(set_name: str | None, as_of: date | None = None) -> BoundarySet:
+    """The named boundary set, or the map in force on ``as_of`` (default today); ApiError when there is none."""
+    from tracker.households.service import set_in_force
 
     if set_name is not None:
         boundary_set = get_set(set_name)
         if boundary_set is None:
             raise ApiError(404, f"No boundary set named {set_name!r}.", fields={"set": ["Unknown boundary set."]})
         return boundary_set
-    boundary_set = default_set()
+    boundary_set = set_in_force(as_of or today_vn())
     if boundary_set is None:
         raise ApiError(404, "No boundary set has been loaded yet.")
     return boundary_set
@@ -118,7 +118,7 @@ def resolve(
     if set_name is None and plan is not None:
         boundary_set = db.session.get(BoundarySet, plan.boundary_set_id)
     else:
-        boundary_set = resolve_set(set_name)
+        boundary_set = resolve_set(set_name, as_of)
     assert boundary_set is not None
     if plan is None:
         plan = default_plan(boundary_set)
