@@ -16,8 +16,10 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 
+# The tests also drive ODK's own form engine (Node 20, from the npm registry).
 install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
+	cd tests/openrosa/engine && npm ci --no-audit --no-fund --loglevel=error
 
 demo: install
 	$(FLASK) db upgrade

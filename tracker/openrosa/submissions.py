@@ -163,6 +163,8 @@ def apply(caller: Principal, row: OpenRosaSubmission, instance: Instance) -> tup
         return 201, row.message
     household_id, base = target
     record, errors = _record(row, instance, household_id, base)
+    if row.revision is not None and _current_revision(household_id) == row.revision:
+        record["base_revision"] = row.revision  # a later part, nothing changed meanwhile: a plain update
     if not errors:
         batch = f"openrosa:{hashlib.sha256((row.instance_id + repr(sorted(row.files.items()))).encode()).hexdigest()}"
         result = push.push(caller, batch, [record])["results"][0]
@@ -182,6 +184,11 @@ def apply(caller: Principal, row: OpenRosaSubmission, instance: Instance) -> tup
     return 201, row.message
 
 
+def _current_revision(household_id: str) -> int | None:
+    return db.session.scalar(select(HouseholdRevision.revision).where(
+        HouseholdRevision.household_id == household_id, HouseholdRevision.superseded_at.is_(None)))
+
+
 def _target(row: OpenRosaSubmission, instance: Instance) -> tuple[str, int | None] | None:
     """(household id, base revision), or None while the edited instance has not arrived."""
     if row.household_id is not None:
@@ -190,6 +197,8 @@ def _target(row: OpenRosaSubmission, instance: Instance) -> tuple[str, int | Non
         original = db.session.get(OpenRosaSubmission, row.deprecated_id)
         if original is None or original.revision is None or original.household_id is None:
             return None
+        # Files the edit still names but does not send again are the original's (as ODK Central keeps them).
+        row.files = {name: sha or original.files.get(name) for name, sha in row.files.items()}
         return original.household_id, original.revision
     if row.form_id == "household_update":
         household_id = str(instance.values.get("household") or "")[:36]
