@@ -2,7 +2,7 @@
 a boundary set knows the day it came into force.
 
 Revision ID: f7510ce88922
-Revises: 1f826f4f6639
+Revises: f9ae5934a140
 Create Date: 2026-11-30 12:44:46.340493
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'f7510ce88922'
-down_revision = '1f826f4f6639'
+down_revision = 'f9ae5934a140'
 branch_labels = None
 depends_on = None
 
