@@ -37,6 +37,19 @@ class PushArgs(StrictSchema):
     households = RecordList(required=True)
 
 
+class DecisionSchema(Schema):
+    """A manager's standing decision on a household's commune under one boundary set."""
+
+    boundary_set = fields.String(metadata={"description": "Only in the household's list of decisions"})
+    action = fields.String(required=True, metadata={"description": "confirm or move"})
+    commune = fields.String(required=True, allow_none=True, metadata={"description": "The commune decided"})
+    previous_commune = fields.String(allow_none=True, metadata={"description": "The commune before the decision"})
+    revision = fields.Integer(required=True, metadata={"description": "The revision the manager decided on"})
+    by = fields.String(required=True)
+    at = fields.String(required=True)
+    note = fields.String()
+
+
 class AssignmentSchema(Schema):
     boundary_set = fields.String()
     commune = fields.String(allow_none=True)
@@ -49,6 +62,12 @@ class AssignmentSchema(Schema):
     lat = fields.Float(allow_none=True)
     lon = fields.Float(allow_none=True)
     needs_review = fields.Boolean()
+    decision = fields.Nested(DecisionSchema, metadata={
+        "description": "A manager's decision, applied over the GPS point's answer until a manager decides again"})
+    gps_commune = fields.String(allow_none=True, metadata={
+        "description": "With a decision: the commune the GPS point gives, when it differs from the decision"})
+    contradicts_decision = fields.Boolean(metadata={
+        "description": "The point moved since the decision and lands elsewhere: back in the review queue"})
 
 
 class FieldConflictSchema(Schema):
@@ -100,6 +119,8 @@ class HouseholdOutSchema(Schema):
     assignments = fields.Dict(keys=fields.String(), values=fields.Nested(AssignmentSchema))
     received_at = fields.String()
     history = fields.List(fields.Nested(HistoryEntrySchema))
+    decisions = fields.List(fields.Nested(DecisionSchema), metadata={
+        "description": "Standing manager decisions on the commune, one per boundary set"})
     open_conflicts = fields.Integer()
     missing_photos = fields.List(fields.String())
 
@@ -184,6 +205,17 @@ class ResolveArgs(StrictSchema):
                          metadata={"description": "Keep the server's value, the client's, or the given value"})
     value = fields.Raw(allow_none=True, metadata={"description": "With keep=value: the value to set"})
     note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class ConfirmArgs(StrictSchema):
+    revision = fields.Integer(required=True, metadata={
+        "description": "The revision the manager looked at; a household changed since is refused with 409"})
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class MoveArgs(ConfirmArgs):
+    commune = fields.String(required=True, validate=validate.Length(min=1, max=32),
+                            metadata={"description": "Code of a commune of the boundary set"})
 
 
 class ResolveResponseSchema(Schema):

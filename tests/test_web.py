@@ -334,7 +334,7 @@ def test_confirming_an_assignment_clears_it_and_is_audited(client: FlaskClient, 
     assert answer.status_code == 302
     db.session.expire_all()
     flagged = _flagged(province["outside"])
-    assert flagged.needs_review is False and flagged.details["review"]["action"] == "confirm"
+    assert flagged.needs_review is False and flagged.details["decision"]["action"] == "confirm"
     assert db.session.get(Household, province["outside"]).change_seq > seq, "phones pull the decision"
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "assignment.confirm"))
     assert event.actor_name == name and event.object_id == province["outside"] and event.device_id == "web"
@@ -374,11 +374,30 @@ def test_review_decisions_show_in_the_figures_at_once(client: FlaskClient, provi
     base = f"/review/assignments/{flagged.revision_id}/{flagged.boundary_set_id}"
     assert client.post(f"{base}/confirm", data={"csrf_token": token(client, "/review")}).status_code == 302
     assert figures()["90003"]["needs_review"] == 0
+    confirmed = _flagged(province["outside"])
+    base = f"/review/assignments/{confirmed.revision_id}/{confirmed.boundary_set_id}"
     answer = client.post(f"{base}/move", data={"csrf_token": token(client, "/review"), "commune": "90004"})
     assert answer.status_code == 302
     moved = figures()
     assert moved["90004"]["households"] == 1 and moved["90003"]["households"] == 1
     assert "/communes/90004?" in text(client.get(dashboard))
+
+
+def test_a_decision_on_a_household_that_changed_meanwhile_is_refused(
+    client: FlaskClient, province: dict[str, Any]
+) -> None:
+    """The form names the revision the manager saw; a newer one is not decided on blindly."""
+    sign_in(client)
+    seen = _flagged(province["outside"])
+    base = f"/review/assignments/{seen.revision_id}/{seen.boundary_set_id}"
+    assert client.post(f"{base}/confirm", data={"csrf_token": token(client, "/review")}).status_code == 302
+    stale = client.post(f"{base}/move", data={"csrf_token": token(client, "/review"), "commune": "90004"})
+    assert stale.status_code == 409
+    assert "Hộ này đã thay đổi từ khi bạn xem" in text(stale)
+    db.session.expire_all()
+    current = _flagged(province["outside"])
+    assert (current.commune_code, current.details["decision"]["action"]) == ("90003", "confirm")
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "assignment.move")) is None
 
 
 def test_review_actions_are_for_managers_only(client: FlaskClient, province: dict[str, Any]) -> None:

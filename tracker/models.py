@@ -4,6 +4,7 @@ from tracker.audit.models import AuditEvent
 from tracker.boundaries.models import AdminUnit, BoundarySet
 from tracker.crosswalks.models import Crosswalk, CrosswalkLink
 from tracker.households.models import (
+    AssignmentDecision,
     Conflict,
     Household,
     HouseholdRevision,
@@ -17,8 +18,8 @@ from tracker.openrosa.models import OpenRosaSubmission
 from tracker.plans.models import Plan, PlanRevision, PlanTarget
 
 __all__ = [
-    "AdminUnit", "ApiToken", "AuditEvent", "BoundarySet", "Conflict", "Crosswalk", "CrosswalkLink", "Device",
-    "Household", "HouseholdRevision", "LoginAttempt", "OpenRosaSubmission", "Photo", "PhotoUpload", "Plan",
-    "PlanRevision",
+    "AdminUnit", "ApiToken", "AssignmentDecision", "AuditEvent", "BoundarySet", "Conflict", "Crosswalk",
+    "CrosswalkLink", "Device", "Household", "HouseholdRevision", "LoginAttempt", "OpenRosaSubmission", "Photo",
+    "PhotoUpload", "Plan", "PlanRevision",
     "PlanTarget", "RevisionAssignment", "SyncBatch", "SyncCounter", "User", "UserArea",
 ]

@@ -106,6 +106,36 @@ class RevisionAssignment(db.Model):
     revision: Mapped[HouseholdRevision] = relationship(back_populates="assignments")
 
 
+class AssignmentDecision(db.Model):
+    """A manager's standing decision on a household's commune under one boundary set.
+
+    ``confirm`` keeps the commune the GPS point gave despite its flag;
+    ``move`` puts the household in another commune. The ledger applies it
+    after the geometry to every later revision, until a manager decides
+    again; ``lat``/``lon`` are the point it was decided on, so a new point
+    that lands elsewhere sends the household back to review.
+    """
+
+    __tablename__ = "assignment_decisions"
+    __table_args__ = (
+        UniqueConstraint("household_id", "boundary_set_id", name="uq_assignment_decisions_household_set"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[str] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"))
+    boundary_set_id: Mapped[int] = mapped_column(ForeignKey("boundary_sets.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(16))
+    commune_code: Mapped[str | None] = mapped_column(String(32))
+    previous_commune: Mapped[str | None] = mapped_column(String(32))
+    revision: Mapped[int]
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_by_name: Mapped[str] = mapped_column(String(100), default="")
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    note: Mapped[str] = mapped_column(String(2000), default="")
+
+
 class Conflict(db.Model):
     """The same field changed differently on two sides; the loser is kept here."""
 

@@ -7,9 +7,11 @@ from sqlalchemy import func, select
 
 from tracker.accounts.auth import Principal
 from tracker.accounts.models import User
+from tracker.boundaries.models import BoundarySet
 from tracker.errors import ApiError
 from tracker.extensions import db
-from tracker.households.models import Conflict, HouseholdRevision, Photo
+from tracker.households import ledger
+from tracker.households.models import AssignmentDecision, Conflict, HouseholdRevision, Photo
 from tracker.households.pull import assignments_of
 from tracker.households.scope import check_visible, mask_national_id
 from tracker.households.service import default_set
@@ -48,6 +50,13 @@ def household(caller: Principal, household_id: str) -> dict[str, Any]:
         previous = revision.data
     hashes = [p["sha256"] for p in current.data.get("photos") or []]
     held = set(db.session.scalars(select(Photo.sha256).where(Photo.sha256.in_(hashes)))) if hashes else set()
+    decisions = [
+        {"boundary_set": name, **ledger.decision_json(decision)}
+        for decision, name in db.session.execute(
+            select(AssignmentDecision, BoundarySet.name)
+            .join(BoundarySet, BoundarySet.id == AssignmentDecision.boundary_set_id)
+            .where(AssignmentDecision.household_id == household_id).order_by(BoundarySet.name))
+    ]
     open_conflicts = db.session.scalar(
         select(func.count(Conflict.id)).where(Conflict.household_id == household_id, Conflict.resolved_at.is_(None))
     )
@@ -60,6 +69,7 @@ def household(caller: Principal, household_id: str) -> dict[str, Any]:
         "assignments": per_set,
         "received_at": current.received_at.isoformat(),
         "history": history,
+        "decisions": decisions,
         "open_conflicts": open_conflicts,
         "missing_photos": [h for h in hashes if h not in held],
     }

@@ -11,9 +11,11 @@ from typing import Any
 from flask import Response, current_app, jsonify
 
 from schemas.sync import (
+    ConfirmArgs,
     ConflictListSchema,
     ConflictQueryArgs,
     HouseholdOutSchema,
+    MoveArgs,
     PullArgs,
     PullResponseSchema,
     PushArgs,
@@ -28,7 +30,7 @@ from tracker.accounts.auth import BEARER_DOC, WRITE_ROLES, auth_required, princi
 from tracker.api import Blueprint
 from tracker.errors import ApiError
 from tracker.extensions import db
-from tracker.households import conflicts, pull, push, read
+from tracker.households import conflicts, ledger, pull, push, read, review
 from tracker.http import require_json
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1", description="Sync protocol and household records")
@@ -95,6 +97,43 @@ def receipt_view(args: dict[str, Any]) -> Response:
 def household_view(household_id: Any) -> Response:
     """One household as the server holds it: revision, commune, assignment and history."""
     return jsonify(read.household(principal(), str(household_id)))
+
+
+@blp.route("/households/<uuid:household_id>/assignments/<set_name>/confirm", methods=["POST"])
+@blp.doc(**BEARER_DOC)
+@auth_required(("manager", "admin"))
+@require_json
+@blp.arguments(ConfirmArgs)
+@blp.response(200, HouseholdOutSchema)
+@blp.alt_response(409, description="The household changed since the given revision")
+def confirm_view(args: dict[str, Any], household_id: Any, set_name: str) -> Response:
+    """Confirm the household's commune under a boundary set (managers).
+
+    The decision lasts: later revisions keep this commune, and it no longer
+    waits for review, until a new GPS point lands in another commune.
+    """
+    answer = review.decide(principal(), str(household_id), set_name, ledger.CONFIRM, args["revision"], args["note"])
+    db.session.commit()
+    return jsonify(answer)
+
+
+@blp.route("/households/<uuid:household_id>/assignments/<set_name>/move", methods=["POST"])
+@blp.doc(**BEARER_DOC)
+@auth_required(("manager", "admin"))
+@require_json
+@blp.arguments(MoveArgs)
+@blp.response(200, HouseholdOutSchema)
+@blp.alt_response(409, description="The household changed since the given revision")
+def move_view(args: dict[str, Any], household_id: Any, set_name: str) -> Response:
+    """Move the household to another commune of a boundary set (managers).
+
+    The decision lasts: an officer's later push keeps the household there; a
+    new GPS point in another commune sends it back to review with both shown.
+    """
+    answer = review.decide(principal(), str(household_id), set_name, ledger.MOVE, args["revision"], args["note"],
+                           commune=args["commune"])
+    db.session.commit()
+    return jsonify(answer)
 
 
 @blp.route("/conflicts", methods=["GET"])

@@ -66,6 +66,10 @@ def open_conflicts(area: queries.Scope, offset: int, limit: int) -> tuple[list[t
 @bp.route("/review")
 @login_required(REVIEW_ROLES)
 def review_queue() -> Any:
+    return _queue_page()
+
+
+def _queue_page() -> str:
     boundary_set = chosen_set()
     if boundary_set is None:
         abort(404)
@@ -85,10 +89,21 @@ def _back() -> Any:
     return redirect(url_for("web.review_queue", set=request.args.get("set") or None))
 
 
-def _assignment_or_404(revision_id: int, set_id: int) -> tuple[RevisionAssignment, HouseholdRevision]:
+def _refused(exc: ApiError) -> Any:
+    """The queue again, with the reason a decision was refused, under the refusal's status (409…)."""
+    db.session.rollback()
+    if exc.code == "household_changed":
+        flash(_("This household changed since you looked at it; look at it again before deciding."), "error")
+    else:
+        flash(exc.message, "error")
+    return _queue_page(), exc.status
+
+
+def _assignment_or_404(revision_id: int, set_id: int) -> tuple[HouseholdRevision, BoundarySet]:
     row = db.session.execute(
-        select(RevisionAssignment, HouseholdRevision)
-        .join(HouseholdRevision, HouseholdRevision.id == RevisionAssignment.revision_id)
+        select(HouseholdRevision, BoundarySet)
+        .join(RevisionAssignment, RevisionAssignment.revision_id == HouseholdRevision.id)
+        .join(BoundarySet, BoundarySet.id == RevisionAssignment.boundary_set_id)
         .where(RevisionAssignment.revision_id == revision_id, RevisionAssignment.boundary_set_id == set_id,
                queries.in_scope(scope()))
     ).first()
@@ -103,12 +118,15 @@ def confirm_assignment(revision_id: int, set_id: int) -> Any:
     form = ConfirmAssignmentForm()
     if not form.validate_on_submit():
         abort(400)
-    assignment, revision = _assignment_or_404(revision_id, set_id)
+    revision, boundary_set = _assignment_or_404(revision_id, set_id)
     who = current_principal()
     assert who is not None
     from tracker.web import decisions
 
-    decisions.confirm_assignment(assignment, revision, who, form.note.data or "")
+    try:
+        decisions.confirm_assignment(revision, boundary_set, who, form.note.data or "")
+    except ApiError as exc:
+        return _refused(exc)
     db.session.commit()
     flash(_("Assignment of %(name)s confirmed.", name=revision.household_head), "ok")
     return _back()
@@ -120,7 +138,7 @@ def move_assignment(revision_id: int, set_id: int) -> Any:
     form = MoveAssignmentForm()
     if not form.validate_on_submit():
         abort(400)
-    assignment, revision = _assignment_or_404(revision_id, set_id)
+    revision, boundary_set = _assignment_or_404(revision_id, set_id)
     target = db.session.scalar(select(AdminUnit).where(
         AdminUnit.boundary_set_id == set_id, AdminUnit.level == "commune", AdminUnit.code == form.commune.data))
     if target is None or not queries.commune_visible(scope(), target.code):
@@ -130,7 +148,10 @@ def move_assignment(revision_id: int, set_id: int) -> Any:
     assert who is not None
     from tracker.web import decisions
 
-    decisions.move_assignment(assignment, revision, target.code, who, form.note.data or "")
+    try:
+        decisions.move_assignment(revision, boundary_set, target.code, who, form.note.data or "")
+    except ApiError as exc:
+        return _refused(exc)
     db.session.commit()
     flash(_("%(name)s moved to %(commune)s.", name=revision.household_head, commune=target.name), "ok")
     return _back()
@@ -155,9 +176,7 @@ def resolve_conflict(conflict_id: int) -> Any:
     try:
         decisions.resolve_conflict(conflict, form.choice.data, who, form.note.data or "")
     except ApiError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return _back()
+        return _refused(exc)
     db.session.commit()
     flash(_("Conflict on %(field)s resolved.", field=conflict.field), "ok")
     return _back()

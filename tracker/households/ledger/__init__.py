@@ -14,7 +14,10 @@ writing, always the same way and in the caller's transaction:
    the previous revisions superseded, appends the new revisions with their
    assignment under every boundary set, keeps the losing values of a
    conflict, and writes one audit event per change;
-3. :func:`reassign_set` recomputes every revision's assignment under one set
+3. :func:`decide_assignment` takes a manager's decision (confirm or move a
+   commune assignment), which lasts: :func:`append` applies it to every
+   later revision (``standing``) until a manager decides again;
+4. :func:`reassign_set` recomputes every revision's assignment under one set
    (after its boundaries are loaded).
 
 No other module inserts into or updates ``households``,
@@ -40,6 +43,11 @@ season of history, gives receipt times of its own.
 """
 from __future__ import annotations
 
+from tracker.households.ledger.decisions import CONFIRM, MOVE, decide_assignment
+from tracker.households.ledger.standing import decision_json, standing_decisions
 from tracker.households.ledger.write import Actor, Change, Held, append, hold, reassign_set
 
-__all__ = ["Actor", "Change", "Held", "append", "hold", "reassign_set"]
+__all__ = [
+    "CONFIRM", "MOVE", "Actor", "Change", "Held", "append", "decide_assignment", "decision_json", "hold",
+    "reassign_set", "standing_decisions",
+]

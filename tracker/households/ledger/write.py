@@ -19,7 +19,14 @@ from tracker.extensions import db
 from tracker.geo.assign import Assignment
 from tracker.households import locks, sequence
 from tracker.households.assignment import assign_points, assignment_row
-from tracker.households.models import Conflict, Household, HouseholdRevision, RevisionAssignment
+from tracker.households.ledger.standing import apply_decision, standing_decisions
+from tracker.households.models import (
+    AssignmentDecision,
+    Conflict,
+    Household,
+    HouseholdRevision,
+    RevisionAssignment,
+)
 
 CHUNK = 500  # ids per IN (…) list
 
@@ -70,6 +77,7 @@ class Change:
     push_hash: str | None = None
     conflicts: Sequence[FieldConflict] = ()
     received_at: datetime | None = None  # a replayed history only (the demo)
+    action: str | None = None  # the audit action; ``household.<result>`` unless given
     audit: dict[str, Any] = field(default_factory=dict)
 
     revision: int | None = None
@@ -120,8 +128,12 @@ def append(changes: Sequence[Change], actor: Actor) -> datetime:
     hold its lock is skipped (``written`` stays False); every other change is
     written. The caller commits.
     """
+    decided = standing_decisions([c.household_id for c in changes if c.previous is not None])
     for change in changes:
         change.assignments = {set_id: assignment_row(0, set_id, a) for set_id, a in change.per_set.items()}
+        for set_id, row in change.assignments.items():
+            if (decision := decided.get((change.household_id, set_id))) is not None:
+                apply_decision(row, decision, change.record)
     if not changes:
         return utcnow()
     first_seq = sequence.allocate(len(changes))  # holds the counter row until commit: see the module doc
@@ -204,7 +216,7 @@ def _insert_revisions(changes: list[Change], actor: Actor, now: datetime) -> Non
     if conflict_rows:
         db.session.execute(Conflict.__table__.insert(), conflict_rows)
     audit.append_many(actor.user_id, actor.username, actor.device_id, now, [
-        (f"household.{change.result}", "household", change.household_id,
+        (change.action or f"household.{change.result}", "household", change.household_id,
          {"revision": change.revision, **change.audit,
           **({"conflicts": [c.path for c in change.conflicts]} if change.conflicts else {})})
         for change in changes
@@ -216,12 +228,16 @@ def _insert_revisions(changes: list[Change], actor: Actor, now: datetime) -> Non
 def reassign_set(boundary_set: BoundarySet, actor: Actor | None = None, chunk: int = 20_000) -> int:
     """(Re)compute every revision's assignment under one set, e.g. after its boundaries are loaded.
 
-    Returns the number of revisions assigned; one audit event records it.
+    The standing decisions under the set are applied to the revisions that
+    followed them. Returns the number of revisions assigned; one audit event
+    records it.
     """
     db.session.execute(delete(RevisionAssignment).where(RevisionAssignment.boundary_set_id == boundary_set.id))
+    decided = {d.household_id: d for d in db.session.scalars(
+        select(AssignmentDecision).where(AssignmentDecision.boundary_set_id == boundary_set.id))}
     query = select(
-        HouseholdRevision.id, HouseholdRevision.lat, HouseholdRevision.lon,
-        HouseholdRevision.accuracy_m, HouseholdRevision.declared_commune,
+        HouseholdRevision.id, HouseholdRevision.household_id, HouseholdRevision.revision, HouseholdRevision.lat,
+        HouseholdRevision.lon, HouseholdRevision.accuracy_m, HouseholdRevision.declared_commune,
     ).order_by(HouseholdRevision.id)
     revisions = db.session.execute(query).all()
     done = 0
@@ -232,6 +248,10 @@ def reassign_set(boundary_set: BoundarySet, actor: Actor | None = None, chunk: i
             [r.accuracy_m or 0.0 for r in part], [r.declared_commune for r in part],
         )
         rows = [assignment_row(r.id, boundary_set.id, a) for r, a in zip(part, results)]
+        for r, row in zip(part, rows):
+            decision = decided.get(r.household_id)
+            if decision is not None and r.revision > decision.revision:
+                apply_decision(row, decision, {"location": {"lat": r.lat, "lon": r.lon}})
         if rows:
             db.session.execute(RevisionAssignment.__table__.insert(), rows)
         done += len(rows)
