@@ -9,7 +9,6 @@ import pytest
 
 from tests.progress_builders import at, bearer, record, store
 from tests.test_progress import AS_OF, REPORT_TIME, scenario
-from tracker.progress import maps
 
 
 def _features(body: dict) -> dict[str, dict]:
@@ -73,8 +72,8 @@ def test_gzip_when_accepted(client, tmp_path: Path) -> None:
                       headers={**headers, "If-None-Match": etag}).status_code == 304
 
 
-def test_zoom_simplifies_and_rounds(client, app, tmp_path: Path) -> None:
-    # A wiggly commune: 400 vertices on a circle of 0.1°.
+def _round_set(tmp_path: Path) -> object:
+    """A wiggly commune: 400 vertices on a circle of 0.1°, imported as set "round"."""
     import math
 
     from tests.helpers import feature, write_collection
@@ -85,16 +84,53 @@ def test_zoom_simplifies_and_rounds(client, app, tmp_path: Path) -> None:
     ring.append(ring[0])
     import_boundary_set("round", write_collection(tmp_path / "r.geojson", [feature("70001", "Xã Tròn", [ring])]))
     db.session.commit()
-    boundary_set = get_set("round")
-    coarse = maps.simplified_outlines(boundary_set, 5)["70001"]["coordinates"][0][0]
-    fine = maps.simplified_outlines(boundary_set, 14)["70001"]["coordinates"][0][0]
+    return get_set("round")
+
+
+def test_zoom_simplifies_and_rounds(client, app, tmp_path: Path) -> None:
+    from tracker.boundaries.outlines import outlines
+    from tracker.geo.outlines import decimals_for
+
+    boundary_set = _round_set(tmp_path)
+    coarse = json.loads(outlines(boundary_set, 5)["70001"])["coordinates"][0][0]
+    fine = json.loads(outlines(boundary_set, 14)["70001"])["coordinates"][0][0]  # not prepared: made on need
     assert len(coarse) < 20 < 100 < len(fine) <= 401
-    assert all(len(str(x).split(".")[-1]) <= maps.decimals_for(5) for x, _ in coarse)
-    assert maps.simplified_outlines(boundary_set, 5) is maps.simplified_outlines(boundary_set, 5)  # cached
+    assert all(len(str(x).split(".")[-1]) <= decimals_for(5) for x, _ in coarse)
+    assert outlines(boundary_set, 14) is outlines(boundary_set, 14)  # kept per process
     headers = bearer()
     low = client.get("/api/v1/map/communes.geojson?set=round&zoom=5", headers=headers)
     high = client.get("/api/v1/map/communes.geojson?set=round&zoom=14", headers=headers)
     assert len(low.data) < len(high.data) / 3
+
+
+def test_outlines_are_prepared_at_import_and_served_as_stored(client, app, tmp_path: Path) -> None:
+    from sqlalchemy import select, update
+
+    from tracker.boundaries import outlines as prepared
+    from tracker.boundaries.models import UnitOutline
+    from tracker.extensions import db
+
+    boundary_set = _round_set(tmp_path)
+    stored = db.session.execute(select(UnitOutline.zoom, UnitOutline.geometry)
+                                .where(UnitOutline.boundary_set_id == boundary_set.id)).all()
+    assert sorted(z for z, _ in stored) == list(prepared.PREPARED_ZOOMS)
+    # What the answer carries is the stored text, not a simplification made on the request.
+    marker = '{"type":"MultiPolygon","coordinates":[[[[104.0,21.0],[104.1,21.0],[104.1,21.1],[104.0,21.0]]]]}'
+    db.session.execute(update(UnitOutline).where(UnitOutline.boundary_set_id == boundary_set.id,
+                                                 UnitOutline.zoom == 7).values(geometry=marker))
+    db.session.commit()
+    prepared._CACHE.clear()  # as after a restart
+    body = json.loads(client.get("/api/v1/map/communes.geojson?set=round&zoom=7", headers=bearer()).data)
+    assert body["features"][0]["geometry"] == json.loads(marker)
+    # flask boundaries outlines prepares them again
+    result = app.test_cli_runner().invoke(args=["boundaries", "outlines", "--set", "round"])
+    assert result.exit_code == 0, result.output
+    assert "boundary set round: 9 outlines stored (zooms 4–12)" in result.output
+    again = db.session.scalar(select(UnitOutline.geometry).where(UnitOutline.boundary_set_id == boundary_set.id,
+                                                                 UnitOutline.zoom == 7))
+    assert again != marker and json.loads(again)["type"] == "MultiPolygon"
+    bad = app.test_cli_runner().invoke(args=["boundaries", "outlines", "--set", "nope"])
+    assert bad.exit_code == 2 and "no boundary set named 'nope'" in bad.output
 
 
 def test_map_is_scoped(client, tmp_path: Path) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, LargeBinary, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.dbtypes import UTCDateTime, utcnow
@@ -53,3 +53,18 @@ class AdminUnit(db.Model):
     area_km2: Mapped[float] = mapped_column(default=0.0)
 
     boundary_set: Mapped[BoundarySet] = relationship(back_populates="units")
+
+
+class UnitOutline(db.Model):
+    """A commune's outline simplified for one web-map zoom, as GeoJSON text.
+
+    Prepared when the set is imported (see :mod:`tracker.boundaries.outlines`)
+    so that no map answer simplifies outlines itself.
+    """
+
+    __tablename__ = "unit_outlines"
+
+    boundary_set_id: Mapped[int] = mapped_column(ForeignKey("boundary_sets.id", ondelete="CASCADE"), primary_key=True)
+    zoom: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    geometry: Mapped[str] = mapped_column(Text)

@@ -177,6 +177,9 @@ def import_boundary_set(
         status = "replaced"
     db.session.flush()
     _insert_units(boundary_set.id, units)
+    from tracker.boundaries.outlines import prepare_outlines  # it reads the units through this module
+
+    prepare_outlines(boundary_set)
     return ImportReport(name, status, counts, repaired, derived)
 
 

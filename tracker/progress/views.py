@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import geojson
+import orjson
 from flask import Response, request
 from marshmallow import RAISE
 
@@ -35,14 +36,13 @@ def _etag_matches(etag: str) -> bool:
     return etag in tags or f"{etag}-gz" in tags
 
 
-def collection_body(collection: geojson.FeatureCollection, volatile: tuple[str, ...] = ()) -> tuple[bytes, str]:
+def collection_body(collection: dict[str, Any], volatile: tuple[str, ...] = ()) -> tuple[bytes, str]:
     """The collection as UTF-8 JSON, and an ETag over everything but ``volatile`` members.
 
     A defaulted ``known_at`` ("now") is volatile: the same figures known a
     second later are the same representation.
     """
-    features = json.dumps(collection["features"], cls=maps.Encoder, ensure_ascii=False, allow_nan=False,
-                          separators=(",", ":")).encode("utf-8")
+    features = orjson.dumps(collection["features"])
     meta = {k: v for k, v in collection.items() if k != "features"}
     stable = json.dumps({k: v for k, v in meta.items() if k not in volatile}, cls=maps.Encoder,
                         sort_keys=True).encode("utf-8")
