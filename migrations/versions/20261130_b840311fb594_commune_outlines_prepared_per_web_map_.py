@@ -5,7 +5,7 @@ or at once with ``flask boundaries outlines``; until then a map answer
 simplifies them on first need, as before.
 
 Revision ID: b840311fb594
-Revises: f7510ce88922
+Revises: a1d3c0de5e11
 Create Date: 2026-11-30 12:51:58.391701
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b840311fb594'
-down_revision = 'f7510ce88922'
+down_revision = 'a1d3c0de5e11'
 branch_labels = None
 depends_on = None
 
