@@ -71,13 +71,14 @@ def register_blueprints(app: Flask) -> None:
     from tracker.households.views import blp as sync_blp
     from tracker.meta.views import blp as meta_blp
     from tracker.openrosa import init_app as register_openrosa
+    from tracker.openrosa.api import blp as field_app_blp
     from tracker.photos.views import blp as photos_blp
     from tracker.plans.views import blp as plans_blp
     from tracker.progress.views import blp as progress_blp
     from tracker.web import init_app as register_web
 
     for blueprint in (meta_blp, boundaries_blp, auth_blp, sync_blp, photos_blp, plans_blp, progress_blp,
-                      exports_blp, crosswalks_blp):
+                      exports_blp, crosswalks_blp, field_app_blp):
         api.register_blueprint(blueprint)
     register_web(app)
     register_openrosa(app)

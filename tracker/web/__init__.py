@@ -26,6 +26,7 @@ def select_locale() -> str:
 
 
 def init_app(app: Flask) -> None:
+    from tracker.openrosa import pages  # noqa: F401  (the field app's pages)
     from tracker.web import dashboard, review, views  # noqa: F401  (their routes)
     from tracker.web.blueprint import bp
 
