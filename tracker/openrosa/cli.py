@@ -1,4 +1,4 @@
-"""``flask devices enroll``: a field device for an officer, with Collect's settings QR code."""
+"""``flask devices enroll`` (a field device for an officer, with Collect's settings QR code) and ``flask forms xlsx``."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 from tracker.accounts.service import AccountError
 from tracker.audit import service as audit
 from tracker.extensions import db
-from tracker.openrosa import enrol
+from tracker.openrosa import enrol, forms
 
 
 @click.command("enroll")
@@ -43,3 +43,22 @@ def enroll_command(name: str, device_id: str | None, qr_path: Path | None, base_
     click.echo(f"server URL: {enrolment.server_url}")
     if qr_path is not None:
         click.echo(f"settings QR code: {qr_path}")
+
+
+forms_cli = click.Group("forms", help="The field app's XLSForms.")
+
+
+@forms_cli.command("xlsx")
+@click.argument("form_id", type=click.Choice(forms.FORM_IDS))
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def xlsx_command(form_id: str, path: Path) -> None:
+    """Write FORM_ID's XLSForm as an .xlsx workbook (its version filled in), for Excel users."""
+    from pyxform.xls2json_backends import md_table_to_workbook
+
+    source = forms.source_path(form_id).read_text(encoding="utf-8")
+    book = md_table_to_workbook(source.replace(forms.VERSION_PLACEHOLDER, forms.version_of(source)))
+    try:
+        book.save(path)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror}") from None
+    click.echo(f"{form_id} version {forms.version_of(source)} written to {path}")

@@ -20,6 +20,7 @@ FORMS_DIR = Path(__file__).resolve().parent / "forms"
 FORM_IDS = ("household", "household_update")
 XFORMS_NS = "{http://www.w3.org/2002/xforms}"
 # The metadata an OpenRosa client may add to any instance.
+VERSION_PLACEHOLDER = "SOURCE_HASH"  # the settings sheet's version cell in the source
 META_PATHS = frozenset({"meta", "meta/instanceID", "meta/deprecatedID", "meta/instanceName"})
 
 
