@@ -123,6 +123,8 @@ class HouseholdOutSchema(Schema):
         "description": "Standing manager decisions on the commune, one per boundary set"})
     open_conflicts = fields.Integer()
     missing_photos = fields.List(fields.String())
+    waiting_for_files = fields.List(fields.String(), metadata={
+        "description": "Files a field-app (OpenRosa) submission names and has not sent yet"})
 
 
 # ---- pull ---------------------------------------------------------------------

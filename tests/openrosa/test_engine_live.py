@@ -26,9 +26,13 @@ from tracker.openrosa import enrol
 pytestmark = pytest.mark.slow
 
 
+ACCEPT = 250_000  # what the live server accepts in one POST: one of the photos below, not two
+
+
 @pytest.fixture
-def server(app: Flask, tmp_path: Path) -> Iterator[tuple[LiveServer, str]]:
+def server(app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[LiveServer, str]]:
     engine_ready()
+    monkeypatch.setenv("OPENROSA_ACCEPT_BYTES", str(ACCEPT))
     load_communes(tmp_path)
     make_user("canbo", "commune_officer", [COMMUNE_1])
     db.session.remove()
@@ -67,15 +71,16 @@ def current(household_id: str) -> HouseholdRevision:
 def test_a_registration_filled_by_the_engine_is_split_resent_edited_and_updated(
         server: tuple[LiveServer, str], tmp_path: Path) -> None:
     live, url = server
-    shots = photos(tmp_path, 3)
-    sizes = [Path(p).stat().st_size for p in shots]
+    shots = photos(tmp_path, 3, (700, 420))
+    assert all(ACCEPT / 2 < Path(p).stat().st_size < ACCEPT - 10_000 for p in shots)
     job = {"server": url, "form_id": "household", "answers": ANSWERS,
            "repeats": {"funding": [{"source": "central_budget", "amount_vnd": "30000000"}],
                        "photo": [{"stage": s, "file": p} for s, p in zip(("before", "during", "after"), shots)]},
-           "max_size": max(sizes) + 4000, "lose_first_answer": True}
+           "lose_first_answer": True}
     sent = collect(job)
+    assert sent["accept_length"] == ACCEPT
     assert list(csv.reader(io.StringIO(sent["media"]["communes.csv"]))) == [["name", "label"], [COMMUNE_1, "Xã Một"]]
-    assert sent["chunks"] == 3, sent  # split by the size the server advertised
+    assert sent["chunks"] == 3, sent  # split by the size the server advertised on HEAD
     statuses = [p["status"] for p in sent["posts"]]
     assert statuses == [201] * 6, sent["posts"]
     assert all(p["version"] == "1.0" for p in sent["posts"])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from tests.openrosa.support import enrolled, household_xml, photo, post
 from tests.sync_support import COMMUNE_1, COMMUNE_2, INSIDE_2, bearer, load_communes, make_user, token
@@ -18,6 +18,7 @@ from tracker.dbtypes import utcnow
 from tracker.extensions import db
 from tracker.households.models import HouseholdRevision
 from tracker.openrosa import enrol
+from tracker.openrosa.models import OpenRosaSubmission
 
 
 @pytest.fixture
@@ -61,6 +62,9 @@ def test_health_page_shows_the_same_figures(client, field: str) -> None:
     cells = re.findall(r'<td class="num"[^>]*>(\d+)', row)
     assert cells[:4] == ["1", "1", "1", "1"], cells  # waiting, held, rejected, stale
     assert "b.jpg" in row and "Phiếu bị từ chối" in row
+    waiting = db.session.scalar(select(OpenRosaSubmission.household_id).where(OpenRosaSubmission.state == "waiting_files"))
+    household_page = client.get(f"/households/{waiting}").get_data(as_text=True)
+    assert "Còn chờ từ điện thoại: b.jpg" in household_page
     assert client.get("/sync-health?days=abc").status_code == 400
 
 

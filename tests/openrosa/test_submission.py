@@ -80,6 +80,9 @@ def test_split_submission_completes_the_same_household(client, officer: str) -> 
     assert "Còn chờ 2 ảnh: b.jpg, c.jpg." in first
     household_id = instance.removeprefix("uuid:")
     assert len(current(household_id).data["photos"]) == 1
+    auth = bearer(token(client, "canbo"))
+    assert client.get(f"/api/v1/households/{household_id}", headers=auth).get_json()["waiting_for_files"] == [
+        "b.jpg", "c.jpg"]
     db.session.expire_all()
     assert db.session.get(OpenRosaSubmission, instance).state == "waiting_files"
     last = message(post(client, officer, xml, {"b.jpg": files["b.jpg"], "c.jpg": files["c.jpg"]}))
@@ -89,6 +92,7 @@ def test_split_submission_completes_the_same_household(client, officer: str) -> 
     assert row.revision == 2
     db.session.expire_all()
     assert db.session.get(OpenRosaSubmission, instance).state == "complete"
+    assert client.get(f"/api/v1/households/{household_id}", headers=auth).get_json()["waiting_for_files"] == []
     # Collect sends every part again after a lost answer: nothing changes.
     message(post(client, officer, xml, {"a.jpg": files["a.jpg"]}, incomplete=True))
     message(post(client, officer, xml, {"b.jpg": files["b.jpg"], "c.jpg": files["c.jpg"]}))

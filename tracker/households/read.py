@@ -15,6 +15,7 @@ from tracker.households.models import AssignmentDecision, Conflict, HouseholdRev
 from tracker.households.pull import assignments_of
 from tracker.households.scope import check_visible, mask_national_id
 from tracker.households.service import default_set
+from tracker.openrosa.health import waiting_files
 
 
 def _changed_fields(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]:
@@ -72,4 +73,5 @@ def household(caller: Principal, household_id: str) -> dict[str, Any]:
         "decisions": decisions,
         "open_conflicts": open_conflicts,
         "missing_photos": [h for h in hashes if h not in held],
+        "waiting_for_files": waiting_files(household_id),
     }

@@ -137,3 +137,10 @@ def as_json(officers: list[OfficerHealth], days: int) -> dict[str, Any]:
     return {"days": days, "officers": [
         {"username": o.username, "role": o.role, "communes": o.communes, "stale_households": o.stale_households,
          "stale": o.stale, "devices": [device(d) for d in o.devices]} for o in officers]}
+
+
+def waiting_files(household_id: str) -> list[str]:
+    """The files field-app submissions of this household name and have not sent yet."""
+    rows = db.session.scalars(select(OpenRosaSubmission).where(
+        OpenRosaSubmission.household_id == household_id, OpenRosaSubmission.state == WAITING_FILES))
+    return sorted(name for row in rows for name in missing_files(row))

@@ -11,6 +11,7 @@ from tracker.boundaries.service import boundary_sets
 from tracker.extensions import db
 from tracker.households.models import Photo
 from tracker.households.scope import mask_national_id
+from tracker.openrosa.health import waiting_files
 from tracker.photos import service as photos
 from tracker.web import queries
 from tracker.web.auth import (
@@ -129,7 +130,8 @@ def household(household_id: str) -> Any:
                              only={here.commune_code}, label=detail.current.household_head, element_id="hhmap")
     who = current_principal()
     return render_template("household.html", d=detail, svg=svg, boundary_set=boundary_set,
-                           record=mask_national_id(detail.current.data or {}, who) if who else {})
+                           record=mask_national_id(detail.current.data or {}, who) if who else {},
+                           waiting=waiting_files(household_id))
 
 
 SHA = re.compile(r"^[0-9a-f]{64}$")
