@@ -8,8 +8,9 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from tests.helpers import real_file
+from tests.progress_builders import bearer
 from tracker.boundaries.models import AdminUnit, BoundarySet
-from tracker.demo.load import load_demo, scale_rows
+from tracker.demo.load import PLAN_NAME, load_demo, scale_rows
 from tracker.extensions import db
 from tracker.geo import sources
 from tracker.households.models import Household, HouseholdRevision, RevisionAssignment
@@ -18,15 +19,15 @@ from tracker.plans.models import Plan, PlanRevision, PlanTarget
 TODAY = date(2026, 11, 25)
 
 
-def _plan_totals(number: int) -> tuple[int, int, int]:
+def _plan_totals(number: int, plan: str = PLAN_NAME) -> tuple[int, int, int]:
     row = db.session.execute(
         select(func.sum(PlanTarget.new_build), func.sum(PlanTarget.repair), func.sum(PlanTarget.budget_vnd))
-        .join(PlanRevision).where(PlanRevision.number == number)
+        .join(PlanRevision).join(Plan).where(PlanRevision.number == number, Plan.name == plan)
     ).one()
     return tuple(int(v) for v in row)  # type: ignore[return-value]
 
 
-def test_demo_on_real_son_la_boundaries(runner) -> None:
+def test_demo_on_real_son_la_boundaries(runner, client) -> None:
     real_file(sources.SON_LA_2024_COMMUNES)
     real_file(sources.SON_LA_2025_COMMUNES)
     result = runner.invoke(args=["demo", "load"])
@@ -36,6 +37,8 @@ def test_demo_on_real_son_la_boundaries(runner) -> None:
     assert sets == {"2024": False, "2025": False}
     assert _plan_totals(2) == (2_653, 405, 2_653 * 60_000_000 + 405 * 30_000_000)
     assert sum(_plan_totals(1)[:2]) == 2_893
+    assert _plan_totals(2, f"{PLAN_NAME} (2025)") == _plan_totals(2)  # carried to the merged communes
+    assert sum(_plan_totals(1, f"{PLAN_NAME} (2025)")[:2]) == 2_893
     assert db.session.scalar(select(func.count()).select_from(Household)) == 3_058
     support = Counter(db.session.scalars(select(HouseholdRevision.support_type)))
     assert support == {"new_build": 2_653, "repair": 405}
@@ -44,6 +47,18 @@ def test_demo_on_real_son_la_boundaries(runner) -> None:
     ))
     assert flags[None] > 0.98 * 3_058  # realistic GPS: almost all clean
     assert flags["swapped_coordinates"] > 0 and flags["outside"] > 0
+    # The same figures on both maps at every date: the plan carried, old declared codes read through the crosswalk.
+    headers = bearer()
+    for as_of in ("2025-03-31", "2025-04-16", "2025-05-19", "2025-12-31"):
+        totals = {name: client.get(f"/api/v1/progress?level=province&as_of={as_of}&set={name}",
+                                   headers=headers).get_json()["totals"] for name in ("2024", "2025")}
+        for figure in ("planned", "completed", "started", "funding", "percent_complete"):
+            assert totals["2024"][figure] == totals["2025"][figure], (as_of, figure)
+    assert totals["2025"]["planned"]["total"] == 3_058 and totals["2025"]["completed"]["total"] > 2_900
+    default = client.get("/api/v1/progress?level=province&as_of=2025-04-16", headers=headers).get_json()
+    assert default["boundary_set"] == "2024"
+    later = client.get("/api/v1/progress?level=province&as_of=2025-08-01", headers=headers).get_json()
+    assert later["boundary_set"] == "2025" and later["plan"]["name"] == f"{PLAN_NAME} (2025)"
 
 
 def test_demo_load_twice_changes_nothing(runner) -> None:

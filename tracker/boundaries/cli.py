@@ -1,6 +1,7 @@
 """``flask boundaries import PATH --set NAME``."""
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -48,8 +49,26 @@ def import_command(path: Path, set_name: str, districts: Path | None, province: 
         lines = "\n  ".join(exc.problems[:50])
         more = f"\n  … and {len(exc.problems) - 50} more" if len(exc.problems) > 50 else ""
         raise click.ClickException(f"{exc.path}: nothing imported.\n  {lines}{more}") from None
-    db.session.commit()
     echo_report(report)
+    if report.status != "unchanged":
+        reassign(report.name)
+    db.session.commit()
+
+
+def reassign(set_name: str) -> None:
+    """Every household's assignment under the set, through the ledger, in batches with a progress bar."""
+    from tracker.households.ledger import Actor, reassign_set
+
+    boundary_set = get_set(set_name)
+    assert boundary_set is not None
+    started = time.perf_counter()
+    with click.progressbar(length=1, label="re-assigning households", show_pos=True) as bar:
+        def advance(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        done = reassign_set(boundary_set, Actor(device_id="boundaries-import"), progress=advance)
+    click.echo(f"  {done:,} household revisions re-assigned under {set_name} in {time.perf_counter() - started:.1f} s")
 
 
 @boundaries_cli.command("outlines")

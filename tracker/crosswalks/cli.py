@@ -57,8 +57,17 @@ def compute_command(from_name: str, to_name: str, tolerance: float) -> None:
     except CrosswalkError as exc:
         db.session.rollback()
         raise _fail("crosswalk", exc.problems) from None
-    db.session.commit()
     echo_crosswalk(row, from_set, to_set)
+    _reassign(from_set, to_set)
+    db.session.commit()
+
+
+def _reassign(*sets: BoundarySet) -> None:
+    """Declared codes of one map are read through the new crosswalk under the other: assign again."""
+    from tracker.boundaries.cli import reassign
+
+    for boundary_set in sets:
+        reassign(boundary_set.name)
 
 
 @crosswalks_cli.command("import")
@@ -82,5 +91,6 @@ def import_command(path: Path, from_name: str, to_name: str) -> None:
     except CrosswalkError as exc:
         db.session.rollback()
         raise _fail(str(path), exc.problems) from None
-    db.session.commit()
     echo_crosswalk(row, from_set, to_set)
+    _reassign(from_set, to_set)
+    db.session.commit()

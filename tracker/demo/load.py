@@ -22,6 +22,7 @@ from tracker.boundaries.models import AdminUnit, BoundarySet
 from tracker.boundaries.service import ImportReport, get_set, import_boundary_set, unit_shapes
 from tracker.boundaries.service import units as boundary_units
 from tracker.demo.generate import demo_households, demo_plan
+from tracker.demo.maps import carry_to_new_map
 from tracker.extensions import db
 from tracker.geo import sources
 from tracker.geo.synthetic import synthetic_province, write_geojson
@@ -177,6 +178,7 @@ def load_demo(today: date, seed: int = 2025, env: dict[str, str] | None = None,
     communes = _communes(plan_set)
     summary.plan_revisions, final_rows = load_plan(plan_set, communes, seed)
     summary.households = load_households(communes, final_rows, today, seed, progress)
+    summary.plan_revisions += carry_to_new_map(PLAN_NAME)
     province = db.session.scalar(select(AdminUnit.code).where(
         AdminUnit.boundary_set_id == plan_set.id, AdminUnit.level == "province"))
     summary.users = load_users(final_rows, province, password)

@@ -8,6 +8,7 @@ import numpy as np
 
 from tracker.boundaries.models import BoundarySet
 from tracker.boundaries.service import boundary_sets, commune_index
+from tracker.crosswalks.declared import judged, read_declared
 from tracker.geo.assign import FLAG_AMBIGUOUS, FLAG_OUTSIDE, FLAG_SWAPPED, Assignment
 
 REVIEW_FLAGS = {FLAG_AMBIGUOUS, FLAG_OUTSIDE, FLAG_SWAPPED}
@@ -20,13 +21,18 @@ def assign_points(
     accuracies: Sequence[float],
     declared: Sequence[str | None],
 ) -> list[Assignment]:
-    """Vectorised assignment of many points under one set."""
+    """Vectorised assignment of many points under one set.
+
+    A declared code of another map is read through the crosswalk
+    (:mod:`tracker.crosswalks.declared`), so it is judged against the map it belongs to.
+    """
     index = commune_index(boundary_set)
+    own, table = read_declared(boundary_set, declared)
     batch = index.assign_many(
         np.asarray(lats, dtype=float), np.asarray(lons, dtype=float),
-        np.asarray(accuracies, dtype=float), list(declared),
+        np.asarray(accuracies, dtype=float), own,
     )
-    return [batch.row(i) for i in range(len(batch))]
+    return judged([batch.row(i) for i in range(len(batch))], declared, table)
 
 
 def assignment_row(revision_id: int, set_id: int, result: Assignment) -> dict[str, Any]:

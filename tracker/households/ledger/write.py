@@ -1,7 +1,7 @@
 """Holding households and appending their changes: the writing half of the ledger."""
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -225,12 +225,16 @@ def _insert_revisions(changes: list[Change], actor: Actor, now: datetime) -> Non
 
 # ---- boundary sets ---------------------------------------------------------------
 
-def reassign_set(boundary_set: BoundarySet, actor: Actor | None = None, chunk: int = 20_000) -> int:
+def reassign_set(
+    boundary_set: BoundarySet, actor: Actor | None = None, chunk: int = 20_000,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
     """(Re)compute every revision's assignment under one set, e.g. after its boundaries are loaded.
 
     The standing decisions under the set are applied to the revisions that
-    followed them. Returns the number of revisions assigned; one audit event
-    records it.
+    followed them. Works in batches of ``chunk`` revisions, calling
+    ``progress(done, total)`` after each. Returns the number of revisions
+    assigned; one audit event records it.
     """
     db.session.execute(delete(RevisionAssignment).where(RevisionAssignment.boundary_set_id == boundary_set.id))
     decided = {d.household_id: d for d in db.session.scalars(
@@ -255,6 +259,8 @@ def reassign_set(boundary_set: BoundarySet, actor: Actor | None = None, chunk: i
         if rows:
             db.session.execute(RevisionAssignment.__table__.insert(), rows)
         done += len(rows)
+        if progress is not None:
+            progress(done, len(revisions))
     actor = actor or Actor()
     audit.append_many(actor.user_id, actor.username, actor.device_id, utcnow(), [
         ("households.reassign", "boundary_set", boundary_set.name, {"revisions": done})])
