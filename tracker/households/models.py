@@ -3,7 +3,9 @@
 Every accepted push appends a ``HouseholdRevision``; the previous one gets
 ``superseded_at``. The state the server knew at instant T is therefore the
 set of revisions with ``received_at <= T < superseded_at`` (or not yet
-superseded), which is what makes ``known_at`` reports reproducible.
+superseded), which is what makes ``known_at`` reports reproducible. Only the
+household ledger (``tracker.households.ledger``) writes these tables; it
+explains why receipt times follow commit order.
 """
 from __future__ import annotations
 

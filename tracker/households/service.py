@@ -113,4 +113,9 @@ def create_households(
                                          received_at=received_at[i] if received_at else None))
         results.append(outcome)
     ledger.append(changes, ledger.Actor(user_id, "", device_id))
+    lost = {change.household_id for change in changes if not change.written}
+    for outcome in results:
+        if outcome.id in lost:  # inserted meanwhile by a writer that did not hold the lock
+            outcome.result, outcome.revision = "rejected", None
+            outcome.errors = {"id": ["This id was created meanwhile; import it again."]}
     return results

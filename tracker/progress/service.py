@@ -41,6 +41,7 @@ from tracker.boundaries.service import get_set
 from tracker.dbtypes import utcnow
 from tracker.errors import ApiError
 from tracker.extensions import db
+from tracker.households import ledger
 from tracker.households.assignment import moved_from
 from tracker.households.models import FUNDING_SOURCES, Household, HouseholdRevision, RevisionAssignment
 from tracker.plans.models import Plan, PlanRevision, PlanTarget
@@ -130,10 +131,17 @@ def resolve(
 
 
 def context_from_args(args: dict[str, Any], scope: frozenset[str] | None) -> ReportContext:
-    """A report context from parsed query arguments (defaults: today, now)."""
+    """A report context from parsed query arguments (defaults: today, now).
+
+    With an explicit ``known_at`` the writes stamped by then are waited for
+    first (``ledger.settle``), so the report can be taken again later with
+    the same figures.
+    """
     as_of = args.get("as_of") or today_vn()
-    known_at = args.get("known_at") or utcnow()
-    return resolve(as_of, known_at, args.get("set_name"), args.get("plan"), scope)
+    known_at = args.get("known_at")
+    if known_at is not None:
+        ledger.settle()
+    return resolve(as_of, known_at or utcnow(), args.get("set_name"), args.get("plan"), scope)
 
 
 # --- SQL -------------------------------------------------------------------

@@ -17,6 +17,7 @@ from tracker.accounts.auth import auth_required, principal
 from tracker.api import Blueprint
 from tracker.dbtypes import utcnow
 from tracker.extensions import db
+from tracker.households import ledger
 from tracker.progress import maps
 from tracker.progress.service import context_from_args, progress_report, remember, report_key, resolve_set
 
@@ -134,6 +135,8 @@ def communes_map(args: dict[str, Any]) -> Response:
 def households_map(args: dict[str, Any]) -> Response:
     """Households as points, with status and support type; filter by commune, status, type."""
     boundary_set = resolve_set(args.get("set_name"))
+    if args.get("known_at") is not None:
+        ledger.settle()  # writes stamped by then have committed: the answer can be had again
     known_at = args.get("known_at") or utcnow()
     limit = args["limit"]
     query = maps.household_points_query(

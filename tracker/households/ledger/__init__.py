@@ -43,11 +43,12 @@ season of history, gives receipt times of its own.
 """
 from __future__ import annotations
 
+from tracker.households.ledger.clock import settle
 from tracker.households.ledger.decisions import CONFIRM, MOVE, decide_assignment
 from tracker.households.ledger.standing import decision_json, standing_decisions
 from tracker.households.ledger.write import Actor, Change, Held, append, hold, reassign_set
 
 __all__ = [
     "CONFIRM", "MOVE", "Actor", "Change", "Held", "append", "decide_assignment", "decision_json", "hold",
-    "reassign_set", "standing_decisions",
+    "reassign_set", "settle", "standing_decisions",
 ]
