@@ -13,18 +13,18 @@ class TokenArgs(StrictSchema):
 
 
 class UserSchema(Schema):
-    id = fields.Integer()
-    username = fields.String()
-    role = fields.String()
-    areas = fields.List(fields.String())
+    id = fields.Integer(required=True)
+    username = fields.String(required=True)
+    role = fields.String(required=True)
+    areas = fields.List(fields.String(), required=True)
 
 
 class TokenSchema(Schema):
-    token = fields.String(metadata={"description": "Send as Authorization: Bearer <token>"})
-    expires_at = fields.String(metadata={"description": "ISO 8601 with offset"})
-    device_id = fields.String()
-    user = fields.Nested(UserSchema)
+    token = fields.String(required=True, metadata={"description": "Send as Authorization: Bearer <token>"})
+    expires_at = fields.String(required=True, metadata={"description": "ISO 8601 with offset"})
+    device_id = fields.String(required=True)
+    user = fields.Nested(UserSchema, required=True)
 
 
 class RevokedSchema(Schema):
-    revoked = fields.Boolean()
+    revoked = fields.Boolean(required=True)

@@ -12,7 +12,7 @@ class CrosswalkLinkSchema(Schema):
     new_name = fields.String(required=True)
     old_code = fields.String(required=True)
     old_name = fields.String(required=True)
-    old_parent = fields.String(allow_none=True, metadata={"description": "The old unit's district."})
+    old_parent = fields.String(required=True, allow_none=True, metadata={"description": "The old unit's district."})
     share = fields.Float(required=True, metadata={"description": "Share of the old unit's area in the new unit "
                                                                  "(slivers dropped, so an old unit's shares sum to 1)."})
     area_km2 = fields.Float(required=True)
@@ -31,7 +31,7 @@ class CrosswalkSummarySchema(Schema):
     current = fields.Boolean(required=True, metadata={"description": "Made from the sets' current versions."})
     source = fields.String(required=True, metadata={"description": "geometry, or official (an official list "
                                                                    "wins for the units it names)."})
-    source_name = fields.String()
+    source_name = fields.String(required=True)
     tolerance = fields.Float(required=True)
     old_units = fields.Integer(required=True)
     new_units = fields.Integer(required=True)

@@ -5,19 +5,19 @@ from marshmallow import Schema, fields
 
 
 class ExifSchema(Schema):
-    lat = fields.Float(allow_none=True)
-    lon = fields.Float(allow_none=True)
-    taken_at = fields.String(allow_none=True, metadata={"description": "From the camera's EXIF clock"})
+    lat = fields.Float(required=True, allow_none=True)
+    lon = fields.Float(required=True, allow_none=True)
+    taken_at = fields.String(required=True, allow_none=True, metadata={"description": "From the camera's EXIF clock"})
 
 
 class PhotoSchema(Schema):
-    sha256 = fields.String()
-    size_bytes = fields.Integer()
-    content_type = fields.String()
-    width = fields.Integer()
-    height = fields.Integer()
-    exif = fields.Nested(ExifSchema)
-    stored_at = fields.String()
+    sha256 = fields.String(required=True)
+    size_bytes = fields.Integer(required=True)
+    content_type = fields.String(required=True)
+    width = fields.Integer(required=True)
+    height = fields.Integer(required=True)
+    exif = fields.Nested(ExifSchema, required=True)
+    stored_at = fields.String(required=True)
 
 
 BINARY_BODY = {

@@ -19,33 +19,33 @@ class PlanTotalsSchema(Schema):
 class CarriedFromSchema(Schema):
     plan = fields.String(required=True)
     revision = fields.Integer(required=True)
-    crosswalk = fields.Integer(allow_none=True, metadata={"description": "Id of the crosswalk it was carried through."})
+    crosswalk = fields.Integer(required=True, allow_none=True, metadata={"description": "Id of the crosswalk it was carried through."})
 
 
 class PlanRevisionSchema(Schema):
     number = fields.Integer(required=True)
     effective_date = fields.Date(required=True)
     deadline = fields.Date(required=True)
-    source_name = fields.String()
-    created_at = fields.AwareDateTime()
-    carried_from = fields.Nested(CarriedFromSchema, allow_none=True, metadata={
+    source_name = fields.String(required=True)
+    created_at = fields.AwareDateTime(required=True)
+    carried_from = fields.Nested(CarriedFromSchema, required=True, allow_none=True, metadata={
         "description": "A derived revision: the other map's plan revision it was carried from."})
-    totals = fields.Nested(PlanTotalsSchema)
+    totals = fields.Nested(PlanTotalsSchema, required=True)
 
 
 class PlanSchema(Schema):
     name = fields.String(required=True)
     boundary_set = fields.String(required=True)
-    carried_from = fields.String(allow_none=True, metadata={"description": "The plan this one was carried from."})
-    created_at = fields.AwareDateTime()
-    in_force = fields.Integer(allow_none=True, metadata={"description": "Number of the revision in force today."})
-    revisions = fields.List(fields.Nested(PlanRevisionSchema))
+    carried_from = fields.String(required=True, allow_none=True, metadata={"description": "The plan this one was carried from."})
+    created_at = fields.AwareDateTime(required=True)
+    in_force = fields.Integer(required=True, allow_none=True, metadata={"description": "Number of the revision in force today."})
+    revisions = fields.List(fields.Nested(PlanRevisionSchema), required=True)
 
 
 class PlanTargetSchema(Schema):
     commune_code = fields.String(required=True)
-    commune_name = fields.String(allow_none=True)
-    district_code = fields.String(allow_none=True)
+    commune_name = fields.String(required=True, allow_none=True)
+    district_code = fields.String(required=True, allow_none=True)
     new_build = fields.Integer(required=True)
     repair = fields.Integer(required=True)
     total = fields.Integer(required=True)
@@ -53,9 +53,9 @@ class PlanTargetSchema(Schema):
 
 
 class PlanDetailSchema(PlanSchema):
-    revision = fields.Nested(PlanRevisionSchema, allow_none=True,
+    revision = fields.Nested(PlanRevisionSchema, required=True, allow_none=True,
                              metadata={"description": "The revision shown (asked for, or in force)."})
-    targets = fields.List(fields.Nested(PlanTargetSchema))
+    targets = fields.List(fields.Nested(PlanTargetSchema), required=True)
 
 
 class PlanQueryArgs(StrictArgs):

@@ -28,6 +28,21 @@ class RecordList(fields.List):
         return value
 
 
+class CanonicalRecord(fields.Nested):
+    """A stored household record, documented as :class:`HouseholdSchema`.
+
+    Stored records are already the schema's canonical JSON (validated and
+    dumped when they were received), so they are sent as they are: dumping
+    them again would parse their dates back from text for nothing.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(HouseholdSchema, **kwargs)
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        return value
+
+
 # ---- push ---------------------------------------------------------------------
 
 class PushArgs(StrictSchema):
@@ -43,25 +58,26 @@ class DecisionSchema(Schema):
     boundary_set = fields.String(metadata={"description": "Only in the household's list of decisions"})
     action = fields.String(required=True, metadata={"description": "confirm or move"})
     commune = fields.String(required=True, allow_none=True, metadata={"description": "The commune decided"})
-    previous_commune = fields.String(allow_none=True, metadata={"description": "The commune before the decision"})
+    previous_commune = fields.String(required=True, allow_none=True,
+                                     metadata={"description": "The commune before the decision"})
     revision = fields.Integer(required=True, metadata={"description": "The revision the manager decided on"})
     by = fields.String(required=True)
     at = fields.String(required=True)
-    note = fields.String()
+    note = fields.String(required=True)
 
 
 class AssignmentSchema(Schema):
-    boundary_set = fields.String()
-    commune = fields.String(allow_none=True)
-    method = fields.String()
-    flag = fields.String(allow_none=True, metadata={"description": "ambiguous, outside, swapped_coordinates, mismatch"})
-    flags = fields.List(fields.String())
-    candidates = fields.List(fields.String())
-    nearest = fields.String(allow_none=True)
-    distance_m = fields.Float(allow_none=True)
-    lat = fields.Float(allow_none=True)
-    lon = fields.Float(allow_none=True)
-    needs_review = fields.Boolean()
+    boundary_set = fields.String(required=True)
+    commune = fields.String(required=True, allow_none=True)
+    method = fields.String(required=True)
+    flag = fields.String(required=True, allow_none=True, metadata={"description": "ambiguous, outside, swapped_coordinates, mismatch"})
+    flags = fields.List(fields.String(), required=True)
+    candidates = fields.List(fields.String(), required=True)
+    nearest = fields.String(required=True, allow_none=True)
+    distance_m = fields.Float(required=True, allow_none=True)
+    lat = fields.Float(required=True, allow_none=True)
+    lon = fields.Float(required=True, allow_none=True)
+    needs_review = fields.Boolean(required=True)
     decision = fields.Nested(DecisionSchema, metadata={
         "description": "A manager's decision, applied over the GPS point's answer until a manager decides again"})
     gps_commune = fields.String(allow_none=True, metadata={
@@ -71,59 +87,59 @@ class AssignmentSchema(Schema):
 
 
 class FieldConflictSchema(Schema):
-    field = fields.String(metadata={"description": "Merge unit: a field, status_dates.<stage> or photos.<sha256>"})
-    kept = fields.String(metadata={"description": "server or client"})
-    server_value = fields.Raw(allow_none=True)
-    client_value = fields.Raw(allow_none=True)
+    field = fields.String(required=True, metadata={"description": "Merge unit: a field, status_dates.<stage> or photos.<sha256>"})
+    kept = fields.String(required=True, metadata={"description": "server or client"})
+    server_value = fields.Raw(required=True, allow_none=True)
+    client_value = fields.Raw(required=True, allow_none=True)
 
 
 class PushResultSchema(Schema):
-    id = fields.String(allow_none=True)
-    result = fields.String(metadata={"description": "created, updated, unchanged, merged, conflict or rejected"})
-    revision = fields.Integer(allow_none=True)
-    commune = fields.String(allow_none=True)
-    assignment = fields.Nested(AssignmentSchema, allow_none=True)
-    assignments = fields.Dict(keys=fields.String(), values=fields.Nested(AssignmentSchema),
+    id = fields.String(required=True, allow_none=True)
+    result = fields.String(required=True, metadata={"description": "created, updated, unchanged, merged, conflict or rejected"})
+    revision = fields.Integer(required=True, allow_none=True)
+    commune = fields.String(required=True, allow_none=True)
+    assignment = fields.Nested(AssignmentSchema, required=True, allow_none=True)
+    assignments = fields.Dict(required=True, keys=fields.String(), values=fields.Nested(AssignmentSchema),
                               metadata={"description": "Boundary set name → assignment"})
-    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
-    missing_photos = fields.List(fields.String())
+    errors = fields.Dict(required=True, keys=fields.String(), values=fields.List(fields.String()))
+    missing_photos = fields.List(fields.String(), required=True)
     conflicts = fields.List(fields.Nested(FieldConflictSchema))
 
 
 class PushResponseSchema(Schema):
-    batch_id = fields.String()
-    results = fields.List(fields.Nested(PushResultSchema))
+    batch_id = fields.String(required=True)
+    results = fields.List(fields.Nested(PushResultSchema), required=True)
 
 
 # ---- households ---------------------------------------------------------------
 
 class HistoryEntrySchema(Schema):
-    revision = fields.Integer()
-    result = fields.String()
-    received_at = fields.String()
-    superseded_at = fields.String(allow_none=True)
-    device_id = fields.String()
-    user = fields.String(allow_none=True)
-    base_revision = fields.Integer(allow_none=True)
-    content_hash = fields.String()
-    status = fields.String()
-    changed_fields = fields.List(fields.String())
+    revision = fields.Integer(required=True)
+    result = fields.String(required=True)
+    received_at = fields.String(required=True)
+    superseded_at = fields.String(required=True, allow_none=True)
+    device_id = fields.String(required=True)
+    user = fields.String(required=True, allow_none=True)
+    base_revision = fields.Integer(required=True, allow_none=True)
+    content_hash = fields.String(required=True)
+    status = fields.String(required=True)
+    changed_fields = fields.List(fields.String(), required=True)
 
 
 class HouseholdOutSchema(Schema):
-    id = fields.String()
-    revision = fields.Integer()
-    record = fields.Nested(HouseholdSchema)
-    commune = fields.String(allow_none=True)
-    assignment = fields.Nested(AssignmentSchema, allow_none=True)
-    assignments = fields.Dict(keys=fields.String(), values=fields.Nested(AssignmentSchema))
-    received_at = fields.String()
-    history = fields.List(fields.Nested(HistoryEntrySchema))
-    decisions = fields.List(fields.Nested(DecisionSchema), metadata={
+    id = fields.String(required=True)
+    revision = fields.Integer(required=True)
+    record = CanonicalRecord(required=True)
+    commune = fields.String(required=True, allow_none=True)
+    assignment = fields.Nested(AssignmentSchema, required=True, allow_none=True)
+    assignments = fields.Dict(required=True, keys=fields.String(), values=fields.Nested(AssignmentSchema))
+    received_at = fields.String(required=True)
+    history = fields.List(fields.Nested(HistoryEntrySchema), required=True)
+    decisions = fields.List(fields.Nested(DecisionSchema), required=True, metadata={
         "description": "Standing manager decisions on the commune, one per boundary set"})
-    open_conflicts = fields.Integer()
-    missing_photos = fields.List(fields.String())
-    waiting_for_files = fields.List(fields.String(), metadata={
+    open_conflicts = fields.Integer(required=True)
+    missing_photos = fields.List(fields.String(), required=True)
+    waiting_for_files = fields.List(fields.String(), required=True, metadata={
         "description": "Files a field-app (OpenRosa) submission names and has not sent yet"})
 
 
@@ -135,17 +151,17 @@ class PullArgs(Schema):
 
 
 class ChangeSchema(Schema):
-    type = fields.String(metadata={"description": "household, household_removed, commune or plan_target"})
-    seq = fields.Integer()
-    id = fields.String(metadata={"description": "Household id, commune code or plan target key"})
-    data = fields.Dict(allow_none=True)
+    type = fields.String(required=True, metadata={"description": "household, household_removed, commune or plan_target"})
+    seq = fields.Integer(required=True)
+    id = fields.String(required=True, metadata={"description": "Household id, commune code or plan target key"})
+    data = fields.Dict(required=True, allow_none=True)
 
 
 class PullResponseSchema(Schema):
-    changes = fields.List(fields.Nested(ChangeSchema))
-    next_cursor = fields.String(metadata={"description": "Opaque; send it back as cursor"})
-    has_more = fields.Boolean()
-    reference_complete = fields.Boolean(metadata={
+    changes = fields.List(fields.Nested(ChangeSchema), required=True)
+    next_cursor = fields.String(required=True, metadata={"description": "Opaque; send it back as cursor"})
+    has_more = fields.Boolean(required=True)
+    reference_complete = fields.Boolean(required=True, metadata={
         "description": "The communes and plan targets in this answer are the whole set (replace, not merge)"})
 
 
@@ -157,20 +173,20 @@ class ReceiptArgs(StrictSchema):
 
 
 class HouseholdReceiptSchema(Schema):
-    id = fields.String()
-    held = fields.Boolean()
-    revision = fields.Integer(allow_none=True)
-    content_hash = fields.String(allow_none=True)
+    id = fields.String(required=True)
+    held = fields.Boolean(required=True)
+    revision = fields.Integer(required=True, allow_none=True)
+    content_hash = fields.String(required=True, allow_none=True)
 
 
 class PhotoReceiptSchema(Schema):
-    sha256 = fields.String()
-    held = fields.Boolean()
+    sha256 = fields.String(required=True)
+    held = fields.Boolean(required=True)
 
 
 class ReceiptResponseSchema(Schema):
-    households = fields.List(fields.Nested(HouseholdReceiptSchema))
-    photos = fields.List(fields.Nested(PhotoReceiptSchema))
+    households = fields.List(fields.Nested(HouseholdReceiptSchema), required=True)
+    photos = fields.List(fields.Nested(PhotoReceiptSchema), required=True)
 
 
 # ---- conflicts ----------------------------------------------------------------
@@ -183,23 +199,23 @@ class ConflictQueryArgs(Schema):
 
 
 class ConflictSchema(Schema):
-    id = fields.Integer()
-    household_id = fields.String()
-    revision = fields.Integer()
-    field = fields.String()
-    base_value = fields.Raw(allow_none=True)
-    server_value = fields.Raw(allow_none=True)
-    client_value = fields.Raw(allow_none=True)
-    kept = fields.String()
-    device_id = fields.String()
-    created_at = fields.String()
-    resolved_at = fields.String(allow_none=True)
-    resolution = fields.Raw(allow_none=True)
+    id = fields.Integer(required=True)
+    household_id = fields.String(required=True)
+    revision = fields.Integer(required=True)
+    field = fields.String(required=True)
+    base_value = fields.Raw(required=True, allow_none=True)
+    server_value = fields.Raw(required=True, allow_none=True)
+    client_value = fields.Raw(required=True, allow_none=True)
+    kept = fields.String(required=True)
+    device_id = fields.String(required=True)
+    created_at = fields.String(required=True)
+    resolved_at = fields.String(required=True, allow_none=True)
+    resolution = fields.Raw(required=True, allow_none=True)
 
 
 class ConflictListSchema(Schema):
-    conflicts = fields.List(fields.Nested(ConflictSchema))
-    total = fields.Integer()
+    conflicts = fields.List(fields.Nested(ConflictSchema), required=True)
+    total = fields.Integer(required=True)
 
 
 class ResolveArgs(StrictSchema):
@@ -221,6 +237,6 @@ class MoveArgs(ConfirmArgs):
 
 
 class ResolveResponseSchema(Schema):
-    conflict = fields.Nested(ConflictSchema)
-    revision = fields.Integer()
-    changed = fields.Boolean()
+    conflict = fields.Nested(ConflictSchema, required=True)
+    revision = fields.Integer(required=True)
+    changed = fields.Boolean(required=True)

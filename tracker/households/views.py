@@ -1,14 +1,16 @@
 """The sync protocol over HTTP: push, pull, receipt, households and conflicts.
 
 Views parse (schemas), call a service and answer; the request commits once.
-Answers are serialised here with ``jsonify`` (records are already canonical
-JSON); the schemas passed to ``@blp.response`` document them.
+Answers are dumped by the schemas passed to ``@blp.response``, which the
+OpenAPI document is built from. The push answer alone is encoded directly
+(it is large and already JSON-ready); a test holds it equal to its schema's
+dump.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, jsonify
+from flask import Response, current_app
 
 from schemas.sync import (
     ConfirmArgs,
@@ -73,9 +75,9 @@ def push_view(args: dict[str, Any]) -> Response:
 @auth_required()
 @blp.arguments(PullArgs, location="query")
 @blp.response(200, PullResponseSchema)
-def pull_view(args: dict[str, Any]) -> Response:
+def pull_view(args: dict[str, Any]) -> dict[str, Any]:
     """Households, communes and plan targets in the caller's scope changed since ``cursor``."""
-    return jsonify(pull.pull(principal(), args["cursor"], args["limit"]))
+    return pull.pull(principal(), args["cursor"], args["limit"])
 
 
 @blp.route("/sync/receipt", methods=["POST"])
@@ -84,19 +86,19 @@ def pull_view(args: dict[str, Any]) -> Response:
 @require_json
 @blp.arguments(ReceiptArgs)
 @blp.response(200, ReceiptResponseSchema)
-def receipt_view(args: dict[str, Any]) -> Response:
+def receipt_view(args: dict[str, Any]) -> dict[str, Any]:
     """Which records (and revisions) and photos the server holds: safe to delete on the phone."""
     ids = [str(i) for i in args["households"]]
-    return jsonify(pull.receipt(principal(), ids, args["photos"]))
+    return pull.receipt(principal(), ids, args["photos"])
 
 
 @blp.route("/households/<uuid:household_id>", methods=["GET"])
 @blp.doc(**BEARER_DOC)
 @auth_required()
 @blp.response(200, HouseholdOutSchema)
-def household_view(household_id: Any) -> Response:
+def household_view(household_id: Any) -> dict[str, Any]:
     """One household as the server holds it: revision, commune, assignment and history."""
-    return jsonify(read.household(principal(), str(household_id)))
+    return read.household(principal(), str(household_id))
 
 
 @blp.route("/households/<uuid:household_id>/assignments/<set_name>/confirm", methods=["POST"])
@@ -106,7 +108,7 @@ def household_view(household_id: Any) -> Response:
 @blp.arguments(ConfirmArgs)
 @blp.response(200, HouseholdOutSchema)
 @blp.alt_response(409, description="The household changed since the given revision")
-def confirm_view(args: dict[str, Any], household_id: Any, set_name: str) -> Response:
+def confirm_view(args: dict[str, Any], household_id: Any, set_name: str) -> dict[str, Any]:
     """Confirm the household's commune under a boundary set (managers).
 
     The decision lasts: later revisions keep this commune, and it no longer
@@ -114,7 +116,7 @@ def confirm_view(args: dict[str, Any], household_id: Any, set_name: str) -> Resp
     """
     answer = review.decide(principal(), str(household_id), set_name, ledger.CONFIRM, args["revision"], args["note"])
     db.session.commit()
-    return jsonify(answer)
+    return answer
 
 
 @blp.route("/households/<uuid:household_id>/assignments/<set_name>/move", methods=["POST"])
@@ -124,7 +126,7 @@ def confirm_view(args: dict[str, Any], household_id: Any, set_name: str) -> Resp
 @blp.arguments(MoveArgs)
 @blp.response(200, HouseholdOutSchema)
 @blp.alt_response(409, description="The household changed since the given revision")
-def move_view(args: dict[str, Any], household_id: Any, set_name: str) -> Response:
+def move_view(args: dict[str, Any], household_id: Any, set_name: str) -> dict[str, Any]:
     """Move the household to another commune of a boundary set (managers).
 
     The decision lasts: an officer's later push keeps the household there; a
@@ -133,7 +135,7 @@ def move_view(args: dict[str, Any], household_id: Any, set_name: str) -> Respons
     answer = review.decide(principal(), str(household_id), set_name, ledger.MOVE, args["revision"], args["note"],
                            commune=args["commune"])
     db.session.commit()
-    return jsonify(answer)
+    return answer
 
 
 @blp.route("/conflicts", methods=["GET"])
@@ -141,11 +143,10 @@ def move_view(args: dict[str, Any], household_id: Any, set_name: str) -> Respons
 @auth_required()
 @blp.arguments(ConflictQueryArgs, location="query")
 @blp.response(200, ConflictListSchema)
-def conflicts_view(args: dict[str, Any]) -> Response:
+def conflicts_view(args: dict[str, Any]) -> dict[str, Any]:
     """Conflicts left by merges, for review (in the caller's scope)."""
     household_id = str(args["household_id"]) if args.get("household_id") else None
-    return jsonify(conflicts.list_conflicts(principal(), args["status"], household_id, args["limit"],
-                                            args["offset"]))
+    return conflicts.list_conflicts(principal(), args["status"], household_id, args["limit"], args["offset"])
 
 
 @blp.route("/conflicts/<int:conflict_id>/resolve", methods=["POST"])
@@ -154,9 +155,9 @@ def conflicts_view(args: dict[str, Any]) -> Response:
 @require_json
 @blp.arguments(ResolveArgs)
 @blp.response(200, ResolveResponseSchema)
-def resolve_view(args: dict[str, Any], conflict_id: int) -> Response:
+def resolve_view(args: dict[str, Any], conflict_id: int) -> dict[str, Any]:
     """Settle a conflict (managers): keep the server's value, the client's, or a given value."""
     answer = conflicts.resolve(principal(), conflict_id, args["keep"], args.get("value"), args["note"],
                                value_given="value" in args)
     db.session.commit()
-    return jsonify(answer)
+    return answer

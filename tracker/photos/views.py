@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Response, current_app, jsonify, request, send_file
+from flask import Response, current_app, request, send_file
 
 from schemas.photos import BINARY_BODY, TUS_BODY, PhotoSchema
 from tracker.accounts.auth import BEARER_DOC, WRITE_ROLES, auth_required, principal
@@ -69,13 +69,11 @@ def put_photo(sha: str) -> Any:
     """Upload a photo's bytes, named by their SHA-256. Idempotent."""
     already = db.session.get(Photo, sha)
     if already is not None:
-        return jsonify(service.photo_json(already))
+        return service.photo_json(already), 200
     length = request.content_length
     photo, _held = service.receive(principal(), sha, request.stream, offset=None, length=length)
     assert photo is not None  # a PUT body that ended is the whole photo
-    response = jsonify(service.photo_json(photo))
-    response.status_code = 201
-    return response
+    return service.photo_json(photo)
 
 
 @blp.route(SHA_RULE, methods=["PATCH"])
