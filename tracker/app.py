@@ -93,9 +93,10 @@ def register_cli(app: Flask) -> None:
     from tracker.households.cli import households_cli
     from tracker.openrosa.cli import enroll_command, forms_cli
     from tracker.plans.cli import plans_cli
+    from tracker.progress.cli import tallies_cli
 
     for group in (boundaries_cli, crosswalks_cli, plans_cli, households_cli, users_cli, devices_cli, demo_cli,
-                  backup_cli):
+                  backup_cli, tallies_cli):
         app.cli.add_command(group)
     devices_cli.add_command(enroll_command)
     app.cli.add_command(forms_cli)

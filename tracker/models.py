@@ -16,10 +16,11 @@ from tracker.households.models import (
 )
 from tracker.openrosa.models import OpenRosaSubmission
 from tracker.plans.models import Plan, PlanRevision, PlanTarget
+from tracker.progress.models import CommuneTally, TallyState
 
 __all__ = [
-    "AdminUnit", "ApiToken", "AssignmentDecision", "AuditEvent", "BoundarySet", "Conflict", "Crosswalk",
+    "AdminUnit", "ApiToken", "AssignmentDecision", "AuditEvent", "BoundarySet", "CommuneTally", "Conflict", "Crosswalk",
     "CrosswalkLink", "Device", "Household", "HouseholdRevision", "LoginAttempt", "OpenRosaSubmission", "Photo",
     "PhotoUpload", "Plan", "PlanRevision",
-    "PlanTarget", "RevisionAssignment", "SyncBatch", "SyncCounter", "User", "UserArea",
+    "PlanTarget", "RevisionAssignment", "SyncBatch", "SyncCounter", "TallyState", "User", "UserArea",
 ]

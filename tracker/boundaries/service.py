@@ -178,8 +178,11 @@ def import_boundary_set(
     db.session.flush()
     _insert_units(boundary_set.id, units)
     from tracker.boundaries.outlines import prepare_outlines  # it reads the units through this module
+    from tracker.progress import kept
 
     prepare_outlines(boundary_set)
+    if status == "created":
+        kept.start(boundary_set)
     return ImportReport(name, status, counts, repaired, derived)
 
 

@@ -46,6 +46,7 @@ from tracker.households.assignment import moved_from
 from tracker.households.models import FUNDING_SOURCES, Household, HouseholdRevision, RevisionAssignment
 from tracker.plans.models import Plan, PlanRevision, PlanTarget
 from tracker.plans.service import default_plan, get_plan, revision_in_force
+from tracker.progress import kept
 from tracker.progress.pace import WINDOW_DAYS, window_start
 from tracker.progress.rollup import Rollup
 from tracker.progress.tallies import BUDGET, COUNTS, FUNDS, SLOT, Tally, Unit, empty_tally, unassigned_summary
@@ -222,7 +223,19 @@ def commune_sums_query(ctx: ReportContext, communes: Collection[str | None] | No
 
 
 def commune_tallies(ctx: ReportContext, communes: Collection[str | None] | None = None) -> dict[str | None, Tally]:
-    """Per commune code (None: unassigned) the sums of households and plan; only ``communes`` when given."""
+    """Per commune code (None: unassigned) the sums of households and plan; only ``communes`` when given.
+
+    The household sums come from the tallies the ledger keeps when they
+    cover the report (:mod:`tracker.progress.kept`), else from the revisions.
+    """
+    tallies = kept.sums(ctx, communes) if kept.covers(ctx) else counted_tallies(ctx, communes)
+    if ctx.revision is not None:
+        _add_plan(ctx, communes, tallies)
+    return tallies
+
+
+def counted_tallies(ctx: ReportContext, communes: Collection[str | None] | None = None) -> dict[str | None, Tally]:
+    """Per commune code (None: unassigned) the sums of households, counted from the revisions."""
     tallies: dict[str | None, Tally] = {}
     offsets = [SLOT[name] for name in COUNTS]
     withdrawn = SLOT["withdrawn"]
@@ -239,6 +252,10 @@ def commune_tallies(ctx: ReportContext, communes: Collection[str | None] | None 
             tally[offset + kind] += int(value or 0)
         for i, value in enumerate(row[3 + len(COUNTS):]):
             tally[FUNDS + i] += int(value or 0)
+    return tallies
+
+
+def _add_plan(ctx: ReportContext, communes: Collection[str | None] | None, tallies: dict[str | None, Tally]) -> None:
     if ctx.revision is not None:
         query = select(PlanTarget.commune_code, PlanTarget.new_build, PlanTarget.repair, PlanTarget.budget_vnd).where(
             PlanTarget.revision_id == ctx.revision.id
@@ -254,7 +271,6 @@ def commune_tallies(ctx: ReportContext, communes: Collection[str | None] | None 
             tally[0] += new_build
             tally[1] += repair
             tally[BUDGET] += budget
-    return tallies
 
 
 def completed_by_day(ctx: ReportContext, days: Sequence[date]) -> list[int]:

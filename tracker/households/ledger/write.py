@@ -27,6 +27,7 @@ from tracker.households.models import (
     HouseholdRevision,
     RevisionAssignment,
 )
+from tracker.progress import kept
 
 CHUNK = 500  # ids per IN (…) list
 
@@ -138,11 +139,13 @@ def append(changes: Sequence[Change], actor: Actor) -> datetime:
         return utcnow()
     first_seq = sequence.allocate(len(changes))  # holds the counter row until commit: see the module doc
     now = utcnow()
+    before = kept.last_revision()
     seqs = {change.household_id: first_seq + i for i, change in enumerate(changes)}
     written = _insert_households([c for c in changes if c.previous is None], seqs, now)
     written += _supersede([c for c in changes if c.previous is not None], seqs, now)
     if written:
         _insert_revisions(written, actor, now)
+        kept.record(written, before)  # the commune tallies, in the same transaction
     return now
 
 
@@ -261,6 +264,7 @@ def reassign_set(
         done += len(rows)
         if progress is not None:
             progress(done, len(revisions))
+    kept.rebuild(boundary_set)  # every assignment under the set changed: its commune tallies too
     actor = actor or Actor()
     audit.append_many(actor.user_id, actor.username, actor.device_id, utcnow(), [
         ("households.reassign", "boundary_set", boundary_set.name, {"revisions": done})])

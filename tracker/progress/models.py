@@ -1,0 +1,53 @@
+"""Commune tallies kept by the household ledger (see :mod:`tracker.progress.kept`)."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import BigInteger, Date, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tracker.extensions import db
+
+
+class CommuneTally(db.Model):
+    """The sum of the tally deltas of one (set, commune, support type) on one day, or in one month.
+
+    ``grain`` is ``d`` (``day`` is that day) or ``m`` (``day`` is the first
+    of the month; the row sums the month's day rows). ``commune_code`` is
+    ``""`` for the households no commune took.
+    """
+
+    __tablename__ = "commune_tallies"
+
+    boundary_set_id: Mapped[int] = mapped_column(ForeignKey("boundary_sets.id", ondelete="CASCADE"), primary_key=True)
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    commune_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    support_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    present: Mapped[int] = mapped_column(BigInteger, default=0)
+    households: Mapped[int] = mapped_column(BigInteger, default=0)
+    started: Mapped[int] = mapped_column(BigInteger, default=0)
+    completed: Mapped[int] = mapped_column(BigInteger, default=0)
+    handed_over: Mapped[int] = mapped_column(BigInteger, default=0)
+    in_window: Mapped[int] = mapped_column(BigInteger, default=0)
+    withdrawn: Mapped[int] = mapped_column(BigInteger, default=0)
+    needs_review: Mapped[int] = mapped_column(BigInteger, default=0)
+    fund_central_budget: Mapped[int] = mapped_column(BigInteger, default=0)
+    fund_local_budget: Mapped[int] = mapped_column(BigInteger, default=0)
+    fund_social_fund: Mapped[int] = mapped_column(BigInteger, default=0)
+    fund_enterprise: Mapped[int] = mapped_column(BigInteger, default=0)
+    fund_household: Mapped[int] = mapped_column(BigInteger, default=0)
+    fund_other: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class TallyState(db.Model):
+    """Up to which revision a set's tallies are kept: reports use them only when that is the last one stored.
+
+    A write outside the ledger (or a restore of an older copy) leaves the
+    mark behind, and reports count from the revisions until a rebuild.
+    """
+
+    __tablename__ = "tally_states"
+
+    boundary_set_id: Mapped[int] = mapped_column(ForeignKey("boundary_sets.id", ondelete="CASCADE"), primary_key=True)
+    last_revision_id: Mapped[int | None] = mapped_column(BigInteger)
