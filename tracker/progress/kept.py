@@ -25,7 +25,7 @@ from collections.abc import Collection, Iterable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -114,26 +114,34 @@ def covers(ctx: ReportContext) -> bool:
 def sums(ctx: ReportContext, communes: Collection[str | None] | None = None) -> dict[str | None, Tally]:
     """Per commune code (None: unassigned) the counts and funding on ``as_of``, from the kept tallies."""
     month = month_of(ctx.as_of)
-    columns = [func.sum(T.__table__.c[name]) for name in VALUES]
-    base = select(T.commune_code, T.support_type, *columns).where(T.boundary_set_id == ctx.boundary_set.id)
+    table = T.__table__
+    wanted = [T.boundary_set_id == ctx.boundary_set.id]
     if ctx.scope is not None:
-        base = base.where(T.commune_code.in_(sorted(ctx.scope)))
+        wanted.append(T.commune_code.in_(sorted(ctx.scope)))
     if communes is not None:
-        base = base.where(T.commune_code.in_(sorted(c or "" for c in communes)))
+        wanted.append(T.commune_code.in_(sorted(c or "" for c in communes)))
+    rows = union_all(  # the months before as_of's month, then its days up to as_of: two index ranges
+        select(table).where(*wanted, T.grain == "m", T.day < month),
+        select(table).where(*wanted, T.grain == "d", T.day >= month, T.day <= ctx.as_of),
+    ).subquery()
+    query = (select(rows.c.commune_code, rows.c.support_type, *(func.sum(rows.c[name]) for name in VALUES))
+             .group_by(rows.c.commune_code, rows.c.support_type))
     tallies: dict[str | None, Tally] = {}
     present: dict[str | None, int] = defaultdict(int)
-    for query in (base.where(T.grain == "m", T.day < month),
-                  base.where(T.grain == "d", T.day >= month, T.day <= ctx.as_of)):
-        for code, support, known, *values in db.session.execute(query.group_by(T.commune_code, T.support_type)):
-            tally = tallies.get(code or None)
-            if tally is None:
-                tally = tallies[code or None] = empty_tally()
-            present[code or None] += int(known or 0)
-            kind = 1 if support == "repair" else 0
-            for i, name in enumerate(COUNTS):
-                tally[SLOT[name] + kind] += int(values[i] or 0)
-            for i, value in enumerate(values[len(COUNTS):]):
-                tally[FUNDS + i] += int(value or 0)
+    slots = [SLOT[name] for name in COUNTS]
+    for code, support, known, *values in db.session.execute(query):
+        code = code or None
+        tally = tallies.get(code)
+        if tally is None:
+            tally = tallies[code] = empty_tally()
+        present[code] += int(known or 0)
+        kind = 1 if support == "repair" else 0
+        for slot, value in zip(slots, values):
+            if value:
+                tally[slot + kind] += int(value)
+        for i, value in enumerate(values[len(COUNTS):]):
+            if value:
+                tally[FUNDS + i] += int(value)
     return {code: tally for code, tally in tallies.items() if present[code]}  # as a count has them
 
 
