@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from schemas.exports import LANGS
-from schemas.progress import StrictArgs
+from schemas.progress import Day, Instant, PlanRefSchema, StrictArgs
 
 
 class CrosswalkLinkSchema(Schema):
@@ -50,3 +50,40 @@ class CrosswalkSchema(CrosswalkSummarySchema):
 
 class CrosswalkFileArgs(StrictArgs):
     lang = fields.String(load_default="vi", validate=validate.OneOf(LANGS))
+
+
+class ComparisonArgs(StrictArgs):
+    as_of = Day(metadata={"description": "Count field work up to this date (default: today, Asia/Ho_Chi_Minh)."})
+    known_at = Instant(metadata={"description": "Count only what the server had received by then (default: now)."})
+
+
+class ComparisonFileArgs(ComparisonArgs):
+    lang = fields.String(load_default="vi", validate=validate.OneOf(LANGS))
+
+
+class MapFiguresSchema(Schema):
+    planned = fields.Integer(required=True)
+    started = fields.Integer(required=True)
+    completed = fields.Integer(required=True)
+    percent_complete = fields.Float(allow_none=True)
+
+
+class ComparisonRowSchema(Schema):
+    old_code = fields.String(required=True)
+    old_name = fields.String(required=True)
+    new_code = fields.String(required=True)
+    new_name = fields.String(required=True)
+    share = fields.Float(required=True, metadata={"description": "Share of the old commune's area in the new unit."})
+    old = fields.Nested(MapFiguresSchema, required=True, metadata={"description": "The old commune, on the old map."})
+    new = fields.Nested(MapFiguresSchema, required=True, metadata={"description": "The new unit, on the new map."})
+
+
+class ComparisonSchema(Schema):
+    from_set = fields.String(required=True)
+    to_set = fields.String(required=True)
+    as_of = fields.Date(required=True)
+    known_at = fields.AwareDateTime(required=True)
+    plans = fields.Dict(keys=fields.String(), values=fields.Nested(PlanRefSchema, allow_none=True))
+    totals = fields.Dict(keys=fields.String(), values=fields.Nested(MapFiguresSchema),
+                         metadata={"description": "Both maps' totals (old, new): identical for the same date."})
+    rows = fields.List(fields.Nested(ComparisonRowSchema), required=True)

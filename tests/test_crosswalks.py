@@ -132,3 +132,22 @@ def test_crosswalk_api_and_files(client, tmp_path: Path) -> None:
     json_error(client.get("/api/v1/crosswalks/2024/2024", headers=headers), 422)
     json_error(client.get("/api/v1/crosswalks/2024/2025.csv?lang=fr", headers=headers), 422)
     json_error(client.get("/api/v1/crosswalks/2024/2025"), 401)
+
+
+def test_crosswalk_page_lists_the_old_communes_each_new_unit_absorbed(client, tmp_path: Path) -> None:
+    from tests.test_web import sign_in
+
+    maps = load_two_maps(tmp_path)
+    sign_in(client, "manager")
+    page = client.get("/crosswalks/2024/2025?lang=en")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    new_units = len(unit_shapes(maps.new))
+    assert f"{new_units} new units; for each, the old communes it absorbed" in html
+    for code, name, _ in unit_shapes(maps.old):
+        assert f"/communes/{code}?set=2024" in html and name in html
+    share = db.session.scalar(select(CrosswalkLink.share).order_by(CrosswalkLink.share).limit(1))
+    assert f"{share * 100:.1f} %" in html
+    vietnamese = client.get("/crosswalks/2024/2025?lang=vi").get_data(as_text=True)
+    assert "Bảng chuyển đổi 2024 → 2025" in vietnamese
+    assert client.get("/crosswalks/2024/nowhere").status_code == 404

@@ -7,7 +7,7 @@ from pathlib import Path
 import shapely
 from sqlalchemy import func, select
 
-from tests.helpers import feature, square, write_collection
+from tests.helpers import feature, json_error, square, write_collection
 from tests.maps_builders import TwoMaps, load_two_maps
 from tests.progress_builders import at, bearer, record, store
 from tracker.boundaries.service import get_set, import_boundary_set, unit_shapes
@@ -157,6 +157,22 @@ def test_province_totals_are_identical_on_both_maps_at_every_date(client, runner
             assert old[figure] == new[figure], (as_of, figure)
         assert reports["2025"]["plan"]["name"] == f"{PLAN} (2025)"
         assert reports["2024"]["unassigned"]["households"] == reports["2025"]["unassigned"]["households"] == 0
+    # The comparison report: old commune → new unit, both maps' figures, the same totals.
+    body = client.get("/api/v1/crosswalks/2024/2025/comparison?as_of=2025-05-19", headers=headers).get_json()
+    assert body["totals"]["old"] == body["totals"]["new"]
+    assert body["totals"]["old"]["planned"] == sum(r["new_build"] + r["repair"] for r in _rows(maps, scale=2))
+    assert body["plans"]["new"]["name"] == f"{PLAN} (2025)"
+    link = next(r for r in body["rows"] if r["old"]["completed"])
+    old_row = client.get("/api/v1/progress?as_of=2025-05-19&set=2024", headers=headers).get_json()["rows"]
+    assert link["old"]["completed"] == next(r for r in old_row if r["code"] == link["old_code"])["completed"]["total"]
+    text = client.get("/api/v1/crosswalks/2024/2025/comparison.csv?as_of=2025-05-19&lang=en",
+                      headers=headers).get_data(as_text=True)
+    total_line = text.strip().splitlines()[-1].split(",")
+    assert total_line[1] == "Total" and total_line[5:9] == total_line[9:13]
+    xlsx = client.get("/api/v1/crosswalks/2024/2025/comparison.xlsx?as_of=2025-05-19", headers=headers)
+    assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+    json_error(client.get("/api/v1/crosswalks/2024/2025/comparison?as_of=2025-13-01", headers=headers), 422)
+
     # Without a set, a report is on the map in force on its date.
     before = client.get("/api/v1/progress?level=province&as_of=2025-06-30", headers=headers).get_json()
     after = client.get("/api/v1/progress?level=province&as_of=2025-07-01", headers=headers).get_json()

@@ -6,18 +6,27 @@ from typing import Any
 from flask import Response, stream_with_context
 from marshmallow import RAISE
 
-from schemas.crosswalks import CrosswalkFileArgs, CrosswalkSchema, CrosswalkSummarySchema
+from schemas.crosswalks import (
+    ComparisonArgs,
+    ComparisonFileArgs,
+    ComparisonSchema,
+    CrosswalkFileArgs,
+    CrosswalkSchema,
+    CrosswalkSummarySchema,
+)
 from tracker.accounts.auth import auth_required, principal
 from tracker.api import Blueprint
 from tracker.boundaries.models import BoundarySet
 from tracker.boundaries.service import get_set
-from tracker.crosswalks import files, service
+from tracker.crosswalks import comparison, files, service
 from tracker.crosswalks.models import Crosswalk
 from tracker.errors import ApiError
 from tracker.exports.service import CSV, XLSX
 from tracker.exports.writers import csv_stream, file_chunks, xlsx_file
+from tracker.dbtypes import utcnow
 from tracker.extensions import db
 from tracker.http import attachment
+from tracker.progress.service import today_vn
 
 blp = Blueprint("crosswalks", __name__, url_prefix="/api/v1/crosswalks",
                 description="Crosswalks between boundary sets: old units → new units")
@@ -123,3 +132,48 @@ def crosswalk_csv(args: dict[str, Any], from_name: str, to_name: str) -> Respons
 def crosswalk_xlsx(args: dict[str, Any], from_name: str, to_name: str) -> Response:
     """The crosswalk as an Excel workbook."""
     return _file(from_name, to_name, args["lang"], "xlsx")
+
+
+def _comparison(args: dict[str, Any], from_name: str, to_name: str) -> dict[str, Any]:
+    row, from_set, to_set = current(from_name, to_name)
+    return comparison.comparison(row, from_set, to_set, args.get("as_of") or today_vn(),
+                                 args.get("known_at") or utcnow(), principal().commune_scope())
+
+
+@blp.route("/<string:from_name>/<string:to_name>/comparison")
+@blp.doc(security=BEARER)
+@auth_required()
+@blp.arguments(ComparisonArgs, location="query", unknown=RAISE)
+@blp.response(200, ComparisonSchema)
+def get_comparison(args: dict[str, Any], from_name: str, to_name: str) -> dict[str, Any]:
+    """Each old commune → the new units it went into, with both maps' figures for the same date."""
+    return _comparison(args, from_name, to_name)
+
+
+def _comparison_file(args: dict[str, Any], from_name: str, to_name: str, kind: str) -> Response:
+    body = _comparison(args, from_name, to_name)
+    lang = args["lang"]
+    header, rows = comparison.header(body, lang), comparison.file_rows(body, lang)
+    name = f"comparison-{body['from_set']}-{body['to_set']}-{body['as_of'].isoformat()}"
+    if kind == "csv":
+        return attachment(stream_with_context(csv_stream(header, comparison.COLUMNS, rows, lang)), CSV, f"{name}.csv")
+    handle = xlsx_file("So sánh" if lang == "vi" else "Comparison", header, comparison.COLUMNS, rows, lang)
+    return attachment(file_chunks(handle), XLSX, f"{name}.xlsx")
+
+
+@blp.route("/<string:from_name>/<string:to_name>/comparison.csv")
+@blp.doc(**_file_doc(CSV))
+@auth_required()
+@blp.arguments(ComparisonFileArgs, location="query", unknown=RAISE)
+def comparison_csv(args: dict[str, Any], from_name: str, to_name: str) -> Response:
+    """The comparison report as CSV (UTF-8 with BOM), with a total line for each map."""
+    return _comparison_file(args, from_name, to_name, "csv")
+
+
+@blp.route("/<string:from_name>/<string:to_name>/comparison.xlsx")
+@blp.doc(**_file_doc(XLSX))
+@auth_required()
+@blp.arguments(ComparisonFileArgs, location="query", unknown=RAISE)
+def comparison_xlsx(args: dict[str, Any], from_name: str, to_name: str) -> Response:
+    """The comparison report as an Excel workbook."""
+    return _comparison_file(args, from_name, to_name, "xlsx")
