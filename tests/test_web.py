@@ -343,7 +343,7 @@ def test_confirming_an_assignment_clears_it_and_is_audited(client: FlaskClient, 
 
 
 def test_moving_an_assignment_changes_the_commune(client: FlaskClient, province: dict[str, Any]) -> None:
-    sign_in(client)
+    name = sign_in(client)
     flagged = _flagged(province["outside"])
     url = f"/review/assignments/{flagged.revision_id}/{flagged.boundary_set_id}/move"
     answer = client.post(url, data={"csrf_token": token(client, "/review"), "commune": "90004"})
@@ -353,6 +353,8 @@ def test_moving_an_assignment_changes_the_commune(client: FlaskClient, province:
     assert (moved.commune_code, moved.needs_review, moved.details["method"]) == ("90004", False, "manual")
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "assignment.move"))
     assert event.details["from"] == "90003" and event.details["to"] == "90004"
+    page = text(client.get(f"/households/{province['outside']}"))
+    assert f"{name} đã chuyển sang 90004" in page and "Theo điểm GPS: 90003" in page
     unknown = client.post(url, data={"csrf_token": token(client, "/review"), "commune": "99999"})
     assert unknown.status_code == 302 and "Không có xã 99999" in text(client.get("/review"))
 
