@@ -57,3 +57,25 @@ def test_a_real_mismatch_stays_one(app, tmp_path: Path) -> None:
     reassign_set(maps.new)
     [old], [new] = _assignments(maps.old.id), _assignments(maps.new.id)
     assert old.flag == "mismatch" and new.flag == "mismatch"
+
+
+def test_pull_marks_the_communes_of_the_map_in_force(client, tmp_path: Path) -> None:
+    from datetime import date
+
+    from tests.progress_builders import bearer
+
+    maps = load_two_maps(tmp_path)
+    maps.new.in_force_from = date(2025, 7, 1)
+    db.session.commit()
+    headers = bearer()
+    communes, cursor = [], None
+    while True:
+        body = client.get("/api/v1/sync/pull?limit=500" + (f"&cursor={cursor}" if cursor else ""),
+                          headers=headers).get_json()
+        communes += [c["data"] for c in body["changes"] if c.get("type") == "commune"]
+        cursor = body["next_cursor"]
+        if not body["has_more"]:
+            break
+    in_force = {c["boundary_set"] for c in communes if c["in_force"]}
+    assert in_force == {"2025"}
+    assert sum(1 for c in communes if c["in_force"]) == len(unit_shapes(maps.new))

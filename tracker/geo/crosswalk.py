@@ -58,12 +58,6 @@ class Crosswalk:
             out[link.old].append(link)
         return dict(out)
 
-    def by_new(self) -> dict[str, list[Link]]:
-        out: dict[str, list[Link]] = defaultdict(list)
-        for link in self.links:
-            out[link.new].append(link)
-        return dict(out)
-
 
 class CrosswalkError(ValueError):
     """A crosswalk or a carry that cannot be made; ``problems`` names each reason."""

@@ -26,7 +26,7 @@ from tracker.extensions import db
 from tracker.households import sequence
 from tracker.households.models import Household, HouseholdRevision, Photo, RevisionAssignment
 from tracker.households.scope import ever_in_scope, mask_national_id, revision_in_scope
-from tracker.households.service import default_set
+from tracker.households.service import default_set, set_in_force
 from tracker.plans.models import Plan, PlanRevision, PlanTarget
 
 
@@ -117,7 +117,10 @@ def assignments_of(revision_pks: Sequence[int]) -> dict[int, dict[str, dict[str,
 # ---- reference data -----------------------------------------------------------
 
 def reference_data(scope: frozenset[str] | None) -> list[tuple[str, str, dict[str, Any]]]:
-    """Communes (every boundary set) and current plan targets in scope."""
+    """Communes (every boundary set, ``in_force`` on the map in force today) and current plan targets in scope."""
+    from tracker.progress.service import today_vn
+
+    in_force = set_in_force(today_vn())
     units = select(AdminUnit.code, AdminUnit.name, AdminUnit.name_ascii, AdminUnit.unit_type,
                    AdminUnit.parent_code, AdminUnit.area_km2, BoundarySet.name.label("set_name"),
                    BoundarySet.version).join(BoundarySet, BoundarySet.id == AdminUnit.boundary_set_id)
@@ -129,7 +132,7 @@ def reference_data(scope: frozenset[str] | None) -> list[tuple[str, str, dict[st
         out.append(("commune", f"{u.set_name}:{u.code}", {
             "boundary_set": u.set_name, "set_version": u.version, "code": u.code, "name": u.name,
             "name_ascii": u.name_ascii, "unit_type": u.unit_type, "parent_code": u.parent_code,
-            "area_km2": u.area_km2,
+            "area_km2": u.area_km2, "in_force": in_force is not None and u.set_name == in_force.name,
         }))
     latest = (select(PlanRevision.plan_id, func.max(PlanRevision.number).label("number"))
               .group_by(PlanRevision.plan_id).subquery())
