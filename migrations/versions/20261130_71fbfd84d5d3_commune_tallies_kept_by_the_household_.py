@@ -41,7 +41,8 @@ def upgrade():
     sa.Column('fund_household', sa.BigInteger(), nullable=False),
     sa.Column('fund_other', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['boundary_set_id'], ['boundary_sets.id'], name=op.f('fk_commune_tallies_boundary_set_id_boundary_sets'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('boundary_set_id', 'grain', 'day', 'commune_code', 'support_type', name=op.f('pk_commune_tallies'))
+    sa.PrimaryKeyConstraint('boundary_set_id', 'grain', 'day', 'commune_code', 'support_type', name=op.f('pk_commune_tallies')),
+    sqlite_with_rowid=False,
     )
     op.create_table('tally_states',
     sa.Column('boundary_set_id', sa.Integer(), nullable=False),
