@@ -6,8 +6,9 @@ transaction as each household change, the *deltas* of
 :mod:`tracker.progress.tally_events` per (boundary set, commune, support
 type, day), and the same per month. A report with ``known_at`` = now on
 ``as_of`` is then the sum of the month rows before ``as_of``'s month and
-the day rows of its month up to ``as_of``: a few tens of thousands of small
-rows, shared by every worker and host.
+the day rows of its month up to ``as_of``: small rows shared by every
+worker and host (about 190,000 for the 334,000 households of the national
+benchmark in mid-April, against a join of every household revision).
 
 Reports use the kept tallies only when they are exactly what a count would
 give (:func:`covers`): the set's :class:`TallyState` is at the last revision
