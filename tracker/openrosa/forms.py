@@ -13,8 +13,6 @@ from functools import cache
 from pathlib import Path
 
 from defusedxml import ElementTree
-from pyxform.xls2json_backends import md_to_dict
-from pyxform.xls2xform import convert
 
 FORMS_DIR = Path(__file__).resolve().parent / "forms"
 FORM_IDS = ("household", "household_update")
@@ -47,6 +45,8 @@ def version_of(source: str) -> str:
 
 def workbook(form_id: str) -> dict:
     """The XLSForm as pyxform's workbook dict, its version filled in."""
+    from pyxform.xls2json_backends import md_to_dict  # pyxform loads slowly: only when a form is compiled
+
     source = source_path(form_id).read_text(encoding="utf-8")
     book = md_to_dict(source)
     book["settings"][0]["version"] = version_of(source)
@@ -55,6 +55,8 @@ def workbook(form_id: str) -> dict:
 
 def compile_form(form_id: str, validate: bool = False, warnings: list[str] | None = None) -> str:
     """The XForm XML of one form (``validate`` also runs ODK Validate, which needs Java)."""
+    from pyxform.xls2xform import convert
+
     return convert(workbook(form_id), validate=validate, form_name=form_id, warnings=warnings).xform
 
 

@@ -118,6 +118,7 @@ def receive(caller: Principal, part: Part) -> tuple[int, str]:
     row = db.session.get(OpenRosaSubmission, instance.instance_id)
     _refuse_reuse(row, instance)
     stored = _store_photos(caller, part.files)
+    db.session.commit()  # end the read transaction: on SQLite the lock below must begin the write
     locks.lock(locks.NS_BATCH, ["openrosa\x00" + instance.instance_id])
     db.session.expire_all()
     row = db.session.get(OpenRosaSubmission, instance.instance_id)
