@@ -19,6 +19,7 @@ from tracker.app import create_app
 from tracker.backup import service
 from tracker.extensions import db
 from tracker.households.models import HouseholdRevision, Photo
+from tracker.photos.blobs import LocalBlobs
 
 KNOWN = "known_at=2025-06-01T00:00:00%2B07:00"
 REPORTS = [
@@ -147,7 +148,7 @@ def make_kind(app: Flask) -> str:
 @pytest.mark.parametrize("url", ["sqlite://", "mysql://u@h/db"])
 def test_backups_need_a_file_or_server_database(url: str, tmp_path: Path) -> None:
     with pytest.raises(service.BackupError):
-        service.create(tmp_path / "b.tar.gz", url, tmp_path)
+        service.create(tmp_path / "b.tar.gz", url, LocalBlobs(tmp_path))
 
 
 def _csv_without_stamp(body: bytes) -> list[str]:

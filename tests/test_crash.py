@@ -31,7 +31,8 @@ from tests.sync_support import COMMUNE_1, PASSWORD, REPO, free_port, household, 
 from tracker.audit.models import AuditEvent
 from tracker.extensions import db
 from tracker.households.models import Household, HouseholdRevision, Photo
-from tracker.photos.storage import FileStorage
+from tracker.photos.blobs import LocalBlobs
+from tracker.photos.storage import PhotoStorage
 
 RECORDS = int(os.environ.get("CRASH_RECORDS", "5000"))
 DEVICES = int(os.environ.get("CRASH_DEVICES", "10"))
@@ -229,10 +230,10 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(app: Flask, tmp_
 
     stored = set(db.session.scalars(select(Photo.sha256)))
     assert stored == photos_expected
-    store = FileStorage(tmp_path / "live" / "photos")
+    store = PhotoStorage(LocalBlobs(tmp_path / "live" / "photos"))
     for sha in stored:
-        assert hashlib.sha256(store.path(sha).read_bytes()).hexdigest() == sha
-        assert store.thumbnail_path(sha).is_file()
+        assert hashlib.sha256(store.read(sha)).hexdigest() == sha
+        assert store.local_thumbnail_path(sha).is_file()
 
     events = db.session.execute(select(AuditEvent.action, AuditEvent.object_id, AuditEvent.details)
                                 .where(AuditEvent.object_type == "household")).all()

@@ -14,8 +14,8 @@ from tests.helpers import json_error as _error
 from tests.sync_support import bearer, household, image_bytes, load_communes, make_user, one, push, token
 from tracker.audit.models import AuditEvent
 from tracker.extensions import db
-from tracker.households.models import Photo, PhotoUpload
-from tracker.photos.storage import FileStorage
+from tracker.households.models import Photo
+from tracker.photos import service
 
 
 @pytest.fixture
@@ -52,11 +52,11 @@ def test_put_stores_a_real_image_with_thumbnail(app: Flask, client, auth: str, f
     body = response.get_json()
     assert (body["sha256"], body["size_bytes"], body["content_type"]) == (sha(data), len(data), mime)
     assert (body["width"], body["height"]) == (800, 600)
-    store = FileStorage(app.config["PHOTO_DIR"])
-    assert store.path(sha(data)).read_bytes() == data
-    with Image.open(store.thumbnail_path(sha(data))) as thumb:
+    store = service.storage()
+    assert store.read(sha(data)) == data
+    with store.open_thumbnail(sha(data)) as handle, Image.open(handle) as thumb:
         assert thumb.format == "JPEG" and max(thumb.size) == 320
-    assert store.partial_size(sha(data)) is None  # nothing half-written left behind
+    assert not store.all_uploads()  # nothing half-written left behind
     fetched = client.get(f"/api/v1/photos/{sha(data)}", headers=bearer(auth))
     assert fetched.status_code == 200 and fetched.data == data and fetched.mimetype == mime
     thumb = client.get(f"/api/v1/photos/{sha(data)}/thumbnail", headers=bearer(auth))
@@ -88,8 +88,8 @@ def test_bytes_not_matching_the_hash_are_refused(app: Flask, client, auth: str) 
     error = _error(put(client, auth, data, name=wrong), 422, "hash_mismatch")
     assert sha(data) in error["fields"]["sha256"][0]
     assert db.session.get(Photo, wrong) is None
-    store = FileStorage(app.config["PHOTO_DIR"])
-    assert not store.exists(wrong) and store.partial_size(wrong) is None
+    store = service.storage()
+    assert not store.exists(wrong) and not store.all_uploads()
 
 
 def test_non_image_is_refused_even_with_an_image_header(client, auth: str) -> None:
@@ -155,8 +155,8 @@ def test_upload_cut_off_then_resumed_with_patch(app: Flask, client, auth: str) -
     assert done.headers["Upload-Offset"] == str(len(data))
     stored = db.session.get(Photo, name)
     assert stored is not None and stored.size_bytes == len(data)
-    assert FileStorage(app.config["PHOTO_DIR"]).path(name).read_bytes() == data
-    assert db.session.get(PhotoUpload, name) is None
+    assert service.storage().read(name) == data
+    assert not service.storage().all_uploads()
     head = client.head(f"/api/v1/photos/{name}", headers=bearer(auth))
     assert head.headers["Upload-Offset"] == head.headers["Upload-Length"] == str(len(data))
 

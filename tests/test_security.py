@@ -33,7 +33,8 @@ from tracker.app import create_app
 from tracker.audit.models import AuditEvent
 from tracker.dbtypes import utcnow
 from tracker.extensions import db
-from tracker.photos.storage import FileStorage
+from tracker.photos import storage as photo_storage
+from tracker.photos.blobs import LocalBlobs
 
 HEAD_B = "Sùng A Páo"
 NATIONAL_ID_A = "014085001234"
@@ -314,12 +315,15 @@ def test_photo_and_file_paths_are_safe_against_traversal(client: FlaskClient, wo
     name = client.get("/api/v1/export/progress.csv", headers=bearer(auth)).headers["Content-Disposition"]
     assert "/" not in name and "\\" not in name and ".." not in name
     # The storage itself refuses a name that is not a SHA-256 (defence in depth).
-    store = FileStorage(tmp_path)
     for bad in ("../../etc/passwd", "a" * 63, "A" * 64, "/" + "a" * 63):
         with pytest.raises(ValueError):
-            store.path(bad)
+            photo_storage.photo_key(bad)
         with pytest.raises(ValueError):
-            store.partial_path(bad)
+            photo_storage.upload_prefix(1, bad)
+    blobs = LocalBlobs(tmp_path)
+    for bad in ("../x", "a/../../x", "/etc/passwd", "a//b", ".hidden", "A"):
+        with pytest.raises(ValueError):
+            blobs.get(bad)
 
 
 # --- size limits -------------------------------------------------------------------------------

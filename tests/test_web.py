@@ -468,9 +468,8 @@ def test_photo_thumbnails_are_served_to_those_who_may_see_the_household(
     data = buffer.getvalue()
     sha = hashlib.sha256(data).hexdigest()
     store_ = photos.storage()
-    store_.path(sha).parent.mkdir(parents=True, exist_ok=True)
-    store_.path(sha).write_bytes(data)
-    store_.write_thumbnail(sha, data)
+    store_.put_photo(sha, io.BytesIO(data))
+    store_.put_thumbnail(sha, data)
     db.session.add(Photo(sha256=sha, size_bytes=len(data), content_type="image/jpeg", width=40, height=30))
     with_photo = record("90002", head="Lầu A Dế",
                         photos=[{"sha256": sha, "stage": "before", "taken_at": "2025-01-05T08:00:00+07:00"}])

@@ -72,6 +72,8 @@ def register_blueprints(app: Flask) -> None:
     from tracker.meta.views import blp as meta_blp
     from tracker.openrosa import init_app as register_openrosa
     from tracker.openrosa.api import blp as field_app_blp
+    from tracker.photos.blobs import StoreUnavailable
+    from tracker.photos.serving import store_unavailable
     from tracker.photos.views import blp as photos_blp
     from tracker.plans.views import blp as plans_blp
     from tracker.progress.views import blp as progress_blp
@@ -82,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
         api.register_blueprint(blueprint)
     register_web(app)
     register_openrosa(app)
+    app.register_error_handler(StoreUnavailable, store_unavailable)
 
 
 def register_cli(app: Flask) -> None:
@@ -92,11 +95,12 @@ def register_cli(app: Flask) -> None:
     from tracker.demo.cli import demo_cli
     from tracker.households.cli import households_cli
     from tracker.openrosa.cli import enroll_command, forms_cli
+    from tracker.photos.cli import photos_cli
     from tracker.plans.cli import plans_cli
     from tracker.progress.cli import tallies_cli
 
     for group in (boundaries_cli, crosswalks_cli, plans_cli, households_cli, users_cli, devices_cli, demo_cli,
-                  backup_cli, tallies_cli):
+                  backup_cli, tallies_cli, photos_cli):
         app.cli.add_command(group)
     devices_cli.add_command(enroll_command)
     app.cli.add_command(forms_cli)

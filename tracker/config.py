@@ -46,6 +46,13 @@ def from_environment(env: dict[str, str] | None = None) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": _int(env, "MAX_BODY_BYTES", 8 * 1024 * 1024),
         "PHOTO_MAX_BYTES": _int(env, "PHOTO_MAX_BYTES", 15 * 1024 * 1024),
         "PHOTO_MAX_PIXELS": _int(env, "PHOTO_MAX_PIXELS", 40_000_000),
+        "PHOTO_STORE": env.get("PHOTO_STORE", "local"),
+        "S3_BUCKET": env.get("S3_BUCKET", ""),
+        "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL", ""),
+        "S3_REGION": env.get("S3_REGION", ""),
+        "S3_PREFIX": env.get("S3_PREFIX", ""),
+        "PHOTO_UPLOAD_IDLE_MINUTES": _int(env, "PHOTO_UPLOAD_IDLE_MINUTES", 3 * 24 * 60),
+        "PHOTO_MAX_OPEN_UPLOADS": _int(env, "PHOTO_MAX_OPEN_UPLOADS", 100),
         "PUSH_MAX_RECORDS": _int(env, "PUSH_MAX_RECORDS", 500),
         # What one OpenRosa POST may carry (Collect splits a bigger submission), plus room for the multipart framing.
         "OPENROSA_ACCEPT_BYTES": _int(env, "OPENROSA_ACCEPT_BYTES", 10_000_000),

@@ -9,7 +9,6 @@ from tracker.households.models import (
     Household,
     HouseholdRevision,
     Photo,
-    PhotoUpload,
     RevisionAssignment,
     SyncBatch,
     SyncCounter,
@@ -20,7 +19,6 @@ from tracker.progress.models import CommuneTally, TallyState
 
 __all__ = [
     "AdminUnit", "ApiToken", "AssignmentDecision", "AuditEvent", "BoundarySet", "CommuneTally", "Conflict", "Crosswalk",
-    "CrosswalkLink", "Device", "Household", "HouseholdRevision", "LoginAttempt", "OpenRosaSubmission", "Photo",
-    "PhotoUpload", "Plan", "PlanRevision",
+    "CrosswalkLink", "Device", "Household", "HouseholdRevision", "LoginAttempt", "OpenRosaSubmission", "Photo", "Plan", "PlanRevision",
     "PlanTarget", "RevisionAssignment", "SyncBatch", "SyncCounter", "TallyState", "User", "UserArea",
 ]

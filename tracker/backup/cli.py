@@ -8,6 +8,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from tracker.backup import service
+from tracker.photos import service as photos
 
 backup_cli = click.Group("backup", help="Back up and restore the database and the photos.")
 
@@ -18,8 +19,7 @@ backup_cli = click.Group("backup", help="Back up and restore the database and th
 def create_command(path: Path) -> None:
     """Write a backup archive (.tar.gz) of the database and the photos to PATH."""
     try:
-        manifest = service.create(path, current_app.config["SQLALCHEMY_DATABASE_URI"],
-                                  Path(current_app.config["PHOTO_DIR"]))
+        manifest = service.create(path, current_app.config["SQLALCHEMY_DATABASE_URI"], photos.storage().blobs)
     except service.BackupError as exc:
         raise click.ClickException(str(exc)) from exc
     rows = sum(manifest.tables.values())
@@ -38,10 +38,17 @@ def restore_command(path: Path, yes: bool) -> None:
     except (service.BackupError, OSError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     if not yes:
-        click.confirm(f"Replace everything in the database and {current_app.config['PHOTO_DIR']} with the backup "
+        click.confirm(f"Replace everything in the database and the photo store ({_store_name()}) with the backup "
                       f"made {manifest.created_at}?", abort=True)
     try:
-        service.restore(path, current_app.config["SQLALCHEMY_DATABASE_URI"], Path(current_app.config["PHOTO_DIR"]))
+        service.restore(path, current_app.config["SQLALCHEMY_DATABASE_URI"], photos.storage().blobs)
     except service.BackupError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"restored {path}: {sum(manifest.tables.values())} rows, {manifest.photos} photos")
+
+
+def _store_name() -> str:
+    config = current_app.config
+    if config.get("PHOTO_STORE", "local") == "s3":
+        return f"s3://{config['S3_BUCKET']}/{config.get('S3_PREFIX', '')}"
+    return str(config["PHOTO_DIR"])

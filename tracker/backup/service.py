@@ -7,12 +7,13 @@ A backup is one ``.tar.gz`` archive:
 * ``database.sqlite`` (SQLite's online backup API: a consistent copy while
   the app keeps running) or ``database.pgdump`` (``pg_dump --format=custom``,
   one consistent snapshot);
-* ``photos/``: every stored photo and thumbnail (uploads still in progress
-  are left out: the phones resume them).
+* ``photos/``: every stored photo and thumbnail, read from the configured
+  store (local folder or S3-compatible; uploads still in progress are left
+  out: the phones resume them).
 
 Restoring replaces the database's content (``pg_restore --clean`` or the
-backup API in the other direction) and puts the photos back, checking each
-against its SHA-256. A backup restores into the same kind of database only.
+backup API in the other direction) and puts the photos back into the configured store,
+checking each against its SHA-256. A backup restores into the same kind of database only.
 """
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import tarfile
@@ -34,7 +34,8 @@ from sqlalchemy.engine import make_url
 
 from tracker.dbtypes import utcnow
 from tracker.extensions import db
-from tracker.photos.storage import SHA256_HEX
+from tracker.photos.blobs import Blobs, Entry
+from tracker.photos.storage import PARTIAL, SHA256_HEX
 
 FORMAT = "tracker-backup/1"
 SQLITE_NAME = "database.sqlite"
@@ -96,19 +97,12 @@ def _migration() -> str | None:
         return None
 
 
-def _photo_files(photo_dir: Path) -> list[Path]:
-    """Finished photos and thumbnails (never partial uploads), relative to ``photo_dir``."""
-    if not photo_dir.is_dir():
-        return []
-    found = []
-    for path in sorted(photo_dir.rglob("*")):
-        relative = path.relative_to(photo_dir)
-        if path.is_file() and relative.parts[0] != "partial" and not path.name.startswith("."):
-            found.append(relative)
-    return found
+def _photo_entries(blobs: Blobs) -> list[Entry]:
+    """Finished photos and thumbnails in the store (never uploads in progress)."""
+    return [e for e in blobs.list("") if not e.key.startswith(PARTIAL)]
 
 
-def create(target: Path, url: str, photo_dir: Path) -> Manifest:
+def create(target: Path, url: str, blobs: Blobs) -> Manifest:
     """Write a backup archive to ``target`` (atomically: a temporary file renamed at the end)."""
     kind = _kind(url)
     if kind == "sqlite":
@@ -136,9 +130,9 @@ def create(target: Path, url: str, photo_dir: Path) -> Manifest:
                                    f"--file={dump}", f"--dbname={dsn}"], env=env, capture_output=True, text=True)
             if done.returncode != 0:
                 raise BackupError(f"pg_dump failed: {done.stderr.strip()}")
-        files = _photo_files(photo_dir)
+        files = _photo_entries(blobs)
         manifest = Manifest(FORMAT, kind, migration, utcnow().isoformat(), counts,
-                            sum(1 for f in files if f.parts[0] != "thumbs"), [str(f) for f in files])
+                            sum(1 for f in files if not f.key.startswith("thumbs/")), [f.key for f in files])
         partial = target.with_name(f".{target.name}.partial")
         with tarfile.open(partial, "w:gz") as archive:
             payload = json.dumps(manifest.as_dict(), indent=1, ensure_ascii=False).encode("utf-8")
@@ -147,8 +141,11 @@ def create(target: Path, url: str, photo_dir: Path) -> Manifest:
             info.mtime = int(utcnow().timestamp())
             archive.addfile(info, io.BytesIO(payload))
             archive.add(dump, arcname=dump.name)
-            for relative in files:
-                archive.add(photo_dir / relative, arcname=f"photos/{relative.as_posix()}")
+            for entry in files:
+                member = tarfile.TarInfo(f"photos/{entry.key}")
+                member.size, member.mtime = entry.size, int(entry.modified.timestamp())
+                with blobs.get(entry.key) as stream:
+                    archive.addfile(member, stream)
         os.replace(partial, target)
     return manifest
 
@@ -170,7 +167,7 @@ def _safe_member(member: tarfile.TarInfo) -> bool:
     return member.isfile() and bool(parts) and not Path(member.name).is_absolute() and ".." not in parts
 
 
-def restore(source: Path, url: str, photo_dir: Path) -> Manifest:
+def restore(source: Path, url: str, blobs: Blobs) -> Manifest:
     """Replace the database's content and the photos with the backup's."""
     manifest = read_manifest(source)
     kind = _kind(url)
@@ -200,7 +197,7 @@ def restore(source: Path, url: str, photo_dir: Path) -> Manifest:
                                    str(work / PG_NAME)], env=env, capture_output=True, text=True)
             if done.returncode != 0:
                 raise BackupError(f"pg_restore failed: {done.stderr.strip()}")
-        _restore_photos(work / "photos", Path(photo_dir), manifest)
+        _restore_photos(work / "photos", blobs, manifest)
     db.engine.dispose()
     counts = table_counts()
     if counts != manifest.tables:
@@ -208,9 +205,8 @@ def restore(source: Path, url: str, photo_dir: Path) -> Manifest:
     return manifest
 
 
-def _restore_photos(unpacked: Path, photo_dir: Path, manifest: Manifest) -> None:
+def _restore_photos(unpacked: Path, blobs: Blobs, manifest: Manifest) -> None:
     """Put every photo back (checked against its name), then drop photos the backup did not have."""
-    photo_dir.mkdir(parents=True, exist_ok=True)
     wanted = set(manifest.files)
     for relative in manifest.files:
         source = unpacked / relative
@@ -218,11 +214,6 @@ def _restore_photos(unpacked: Path, photo_dir: Path, manifest: Manifest) -> None
         if parts[0] != "thumbs" and SHA256_HEX.fullmatch(parts[-1]):
             if hashlib.sha256(source.read_bytes()).hexdigest() != parts[-1]:
                 raise BackupError(f"photo {parts[-1]} in the backup does not match its hash")
-        destination = photo_dir / relative
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        temporary = destination.with_name(f".{destination.name}.restoring")
-        shutil.copyfile(source, temporary)
-        os.replace(temporary, destination)
-    for existing in _photo_files(photo_dir):
-        if str(existing) not in wanted:
-            (photo_dir / existing).unlink()
+        with open(source, "rb") as handle:
+            blobs.put(relative, handle)
+    blobs.delete(e.key for e in _photo_entries(blobs) if e.key not in wanted)

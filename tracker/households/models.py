@@ -176,18 +176,6 @@ class Photo(db.Model):
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class PhotoUpload(db.Model):
-    """An upload in progress (resumable): how many bytes the server holds."""
-
-    __tablename__ = "photo_uploads"
-
-    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    upload_length: Mapped[int | None] = mapped_column(BigInteger)
-    offset: Mapped[int] = mapped_column(BigInteger, default=0)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
 class SyncBatch(db.Model):
     """A push already answered: a resend of the same batch gets the same answer."""
 

@@ -42,7 +42,9 @@ from tracker.openrosa.models import COMPLETE, HELD, WAITING_FILES, OpenRosaSubmi
 from tracker.openrosa.models import REJECTED as ROW_REJECTED
 from tracker.openrosa.parse import Instance, InstanceError, read_instance, unknown_paths
 from tracker.openrosa.xml import OpenRosaError
-from tracker.photos import service as photos
+from tracker.photos import uploads
+from tracker.photos.blobs import StoreUnavailable
+from tracker.photos.serving import RETRY_AFTER_SECONDS
 
 IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
 
@@ -104,10 +106,13 @@ def _store_photos(caller: Principal, files: dict[str, bytes]) -> dict[str, str]:
     for name, data in files.items():
         sha = hashlib.sha256(data).hexdigest()
         try:
-            photos.receive(caller, sha, io.BytesIO(data), offset=None, length=len(data))
+            uploads.put_whole(caller, sha, io.BytesIO(data), len(data))
         except ApiError as exc:
             status = 413 if exc.status == 413 else 400
             raise OpenRosaError(status, f"Ảnh {name} không dùng được: {exc.message}") from None
+        except StoreUnavailable:
+            raise OpenRosaError(503, "Kho ảnh tạm thời không trả lời; hãy gửi lại sau.",
+                                headers={"Retry-After": str(RETRY_AFTER_SECONDS)}) from None
         stored[name] = sha
     return stored
 

@@ -11,7 +11,7 @@ import io
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -38,8 +38,8 @@ class ImageInfo:
     thumbnail: bytes
 
 
-def inspect(path: Path, max_pixels: int) -> ImageInfo:
-    """Decode ``path``; raises :class:`ImageRejected` unless it is a usable photo."""
+def inspect(path: Path | IO[bytes], max_pixels: int) -> ImageInfo:
+    """Decode ``path`` (a file name or a readable binary file); raises :class:`ImageRejected` unless it is a usable photo."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -1,11 +1,9 @@
-"""Receiving photos: whole (``PUT``) or resumed in pieces (tus 1.0 ``PATCH``).
+"""Photos: which store, who may see one, and turning verified bytes into a stored photo.
 
-Bytes go straight from the request stream to a partial file on disk, never
-whole into memory. When the last byte has arrived the file is hashed from
-disk and must hash to its name, decoded with Pillow (a real JPEG/PNG/WebP,
-within the pixel limit), thumbnailed, and moved into place atomically; only
-then does a ``Photo`` row exist. An interrupted upload keeps its bytes, and
-``HEAD`` tells how many, so the phone resumes from there.
+A photo is stored only once its bytes hash to its name and decode as a real
+JPEG/PNG/WebP within the pixel limit (:mod:`tracker.photos.images`); then the
+photo and its thumbnail are written to the store and, last, the ``Photo`` row
+appears. Receiving the bytes is :mod:`tracker.photos.uploads`.
 """
 from __future__ import annotations
 
@@ -16,27 +14,45 @@ from flask import current_app
 from sqlalchemy import Text, cast, exists, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
 from tracker.accounts.auth import Principal
 from tracker.audit import service as audit
 from tracker.dbtypes import utcnow
 from tracker.errors import ApiError
 from tracker.extensions import db
-from tracker.households.models import Photo, PhotoUpload
+from tracker.households.models import Photo
+from tracker.photos.blobs import Blobs, LocalBlobs
 from tracker.photos.images import ImageRejected, inspect
-from tracker.photos.storage import CHUNK, FileStorage, UploadBusy
+from tracker.photos.storage import PhotoStorage
+
+STORE_SETTINGS = ("PHOTO_STORE", "PHOTO_DIR", "S3_BUCKET", "S3_ENDPOINT_URL", "S3_REGION", "S3_PREFIX")
 
 
 @dataclass
 class UploadState:
     offset: int
     length: int | None
-    complete: bool
 
 
-def storage() -> FileStorage:
-    return FileStorage(current_app.config["PHOTO_DIR"])
+def storage() -> PhotoStorage:
+    """The configured store (``PHOTO_STORE``: ``local`` or ``s3``), made once per app."""
+    cache = current_app.extensions.setdefault("photo_storage", {})
+    key = tuple(current_app.config.get(name) for name in STORE_SETTINGS)
+    if key not in cache:
+        cache.clear()
+        cache[key] = PhotoStorage(_blobs(current_app.config))
+    return cache[key]
+
+
+def _blobs(config: dict[str, Any]) -> Blobs:
+    kind = config.get("PHOTO_STORE", "local")
+    if kind == "local":
+        return LocalBlobs(config["PHOTO_DIR"])
+    if kind == "s3":
+        from tracker.photos.s3 import S3Blobs
+
+        return S3Blobs.from_config(config)
+    raise RuntimeError(f"PHOTO_STORE must be 'local' or 's3', not {kind!r}")
 
 
 def photo_json(photo: Photo) -> dict[str, Any]:
@@ -49,7 +65,7 @@ def photo_json(photo: Photo) -> dict[str, Any]:
 
 
 def visible(caller: Principal, photo: Photo) -> bool:
-    """May the caller fetch this photo? Managers always; others when they uploaded it
+    """May the caller know of this photo? Managers always; others when they uploaded it
     or when a household in their scope (any revision) names it."""
     scope = caller.commune_scope()
     if scope is None or photo.uploaded_by == caller.user_id:
@@ -63,141 +79,54 @@ def visible(caller: Principal, photo: Photo) -> bool:
     return bool(db.session.scalar(select(exists().where(named, revision_in_scope(HouseholdRevision, scope)))))
 
 
-def state(sha: str) -> UploadState | None:
-    """How much of this photo the server holds (None: nothing at all)."""
+def known_to(caller: Principal, sha: str) -> Photo | None:
+    """The stored photo, when the caller may know it exists."""
     photo = db.session.get(Photo, sha)
+    return photo if photo is not None and visible(caller, photo) else None
+
+
+def state(caller: Principal, sha: str) -> UploadState | None:
+    """How much of this photo the server holds for the caller (None: nothing they may know of)."""
+    photo = known_to(caller, sha)
     if photo is not None:
-        return UploadState(photo.size_bytes, photo.size_bytes, True)
-    size = storage().partial_size(sha)
-    if size is None:
+        return UploadState(photo.size_bytes, photo.size_bytes)
+    upload = storage().upload(caller.user_id, sha)
+    if not upload.entries:
         return None
-    upload = db.session.get(PhotoUpload, sha)
-    return UploadState(size, upload.upload_length if upload else None, False)
+    return UploadState(upload.held, upload.length)
 
 
-def _end_read_transaction() -> None:
-    """Do not hold a database transaction open while bytes trickle in over 3G."""
-    db.session.commit()
+def finish(caller: Principal, sha: str, source: IO[bytes], size: int) -> Photo:
+    """Store bytes already hashed to ``sha``: decode, thumbnail, write, then the row.
 
-
-def receive(caller: Principal, sha: str, stream: IO[bytes], *, offset: int | None,
-            length: int | None) -> tuple[Photo | None, int]:
-    """Take bytes for ``sha``; returns (the photo once complete, bytes held).
-
-    ``offset=None`` is a whole upload (``PUT``): it starts again from byte 0.
-    Otherwise the bytes append at ``offset``, which must be what is held.
-    ``length`` is the full size when known (``Upload-Length`` or, for a PUT,
-    ``Content-Length``).
+    A photo already held (someone else's upload of the same bytes) is not
+    decoded or written again: the caller has just proved they hold it.
     """
-    max_bytes = current_app.config["PHOTO_MAX_BYTES"]
     existing = db.session.get(Photo, sha)
     if existing is not None:
-        return existing, existing.size_bytes
-    upload = db.session.get(PhotoUpload, sha)
-    if length is None and upload is not None and offset is not None:
-        length = upload.upload_length
-    if length is not None and length > max_bytes:
-        raise ApiError(413, f"A photo may have at most {max_bytes} bytes.")
-    _end_read_transaction()
-    store = storage()
+        return existing
+    source.seek(0)
     try:
-        with store.open_partial(sha) as handle:
-            held = handle.tell()
-            if offset is None:
-                handle.truncate(0)
-                handle.seek(0)
-                held = 0
-            elif offset != held:
-                raise ApiError(409, f"Upload-Offset {offset} does not match the {held} bytes held.",
-                               code="offset_mismatch", headers={"Upload-Offset": str(held)})
-            elif length is None:
-                raise ApiError(400, "Upload-Length is needed to start a resumable upload.",
-                               code="length_required")
-            try:
-                held = _copy(stream, handle, held, length, max_bytes)
-            except ClientDisconnected:
-                handle.flush()
-                _remember(sha, length, handle.tell())
-                raise ApiError(400, "The upload was cut off; HEAD tells how much is held.",
-                               code="upload_incomplete", headers={"Upload-Offset": str(handle.tell())}) from None
-            except RequestEntityTooLarge:
-                handle.truncate(0)
-                _forget(sha)
-                raise ApiError(413, f"A photo may have at most {max_bytes} bytes.") from None
-            handle.flush()
-            complete = held == length if length is not None else offset is None
-            if not complete:
-                _remember(sha, length, held)
-                return None, held
-            photo = _finish(caller, store, sha, held)
-    except UploadBusy:
-        raise ApiError(409, "Another upload of this photo is in progress.", code="upload_in_progress") from None
-    return photo, held
-
-
-def _copy(stream: IO[bytes], handle: IO[bytes], held: int, length: int | None, max_bytes: int) -> int:
-    """Append the request body; stops at ``length``. Raises on a cut-off stream."""
-    limit = length if length is not None else max_bytes
-    while True:
-        chunk = stream.read(CHUNK)
-        if not chunk:
-            return held
-        if held + len(chunk) > limit:
-            raise RequestEntityTooLarge()
-        handle.write(chunk)
-        held += len(chunk)
-
-
-def _remember(sha: str, length: int | None, held: int) -> None:
-    upload = db.session.get(PhotoUpload, sha)
-    now = utcnow()
-    if upload is None:
-        upload = PhotoUpload(sha256=sha, created_at=now)
-        db.session.add(upload)
-    upload.upload_length, upload.offset, upload.updated_at = length, held, now
-    db.session.commit()
-
-
-def _forget(sha: str) -> None:
-    upload = db.session.get(PhotoUpload, sha)
-    if upload is not None:
-        db.session.delete(upload)
-    db.session.commit()
-
-
-def _reject(store: FileStorage, sha: str, error: ApiError) -> ApiError:
-    store.discard_partial(sha)
-    _forget(sha)
-    return error
-
-
-def _finish(caller: Principal, store: FileStorage, sha: str, size: int) -> Photo:
-    """Verify the complete partial file and move it into place (under the upload lock)."""
-    actual = store.hash_partial(sha)
-    if actual != sha:
-        raise _reject(store, sha, ApiError(
-            422, "The bytes do not hash to the name of the photo.", code="hash_mismatch",
-            fields={"sha256": [f"The body hashes to {actual}."]}))
-    try:
-        info = inspect(store.partial_path(sha), current_app.config["PHOTO_MAX_PIXELS"])
+        info = inspect(source, current_app.config["PHOTO_MAX_PIXELS"])
     except ImageRejected as exc:
-        raise _reject(store, sha, ApiError(422, str(exc), code=exc.code)) from None
-    store.write_thumbnail(sha, info.thumbnail)
-    store.finish(sha)
+        raise ApiError(422, str(exc), code=exc.code) from None
+    store = storage()
+    store.put_thumbnail(sha, info.thumbnail)
+    source.seek(0)
+    store.put_photo(sha, source)
     row = {
         "sha256": sha, "size_bytes": size, "content_type": info.content_type, "width": info.width,
         "height": info.height, "exif_lat": info.exif_lat, "exif_lon": info.exif_lon,
         "exif_taken_at": info.exif_taken_at, "uploaded_by": caller.user_id, "stored_at": utcnow(),
     }
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    db.session.execute(insert(Photo.__table__).values(**row).on_conflict_do_nothing(index_elements=["sha256"]))
-    upload = db.session.get(PhotoUpload, sha)
-    if upload is not None:
-        db.session.delete(upload)
-    audit.record("photo.store", actor_id=caller.user_id, actor_name=caller.username, device_id=caller.device_id,
-                 object_type="photo", object_id=sha,
-                 details={"size_bytes": size, "content_type": info.content_type,
-                          "exif": {"lat": info.exif_lat, "lon": info.exif_lon, "taken_at": info.exif_taken_at}})
+    inserted = db.session.scalar(insert(Photo.__table__).values(**row)
+                                 .on_conflict_do_nothing(index_elements=["sha256"]).returning(Photo.sha256))
+    if inserted is not None:  # a concurrent finisher of the same photo audits nothing twice
+        audit.record("photo.store", actor_id=caller.user_id, actor_name=caller.username,
+                     device_id=caller.device_id, object_type="photo", object_id=sha,
+                     details={"size_bytes": size, "content_type": info.content_type,
+                              "exif": {"lat": info.exif_lat, "lon": info.exif_lon, "taken_at": info.exif_taken_at}})
     db.session.commit()
     photo = db.session.get(Photo, sha)
     assert photo is not None

@@ -3,7 +3,8 @@
 * ``PUT`` with the whole image: 201 when stored, 200 when already held.
   Cut off half-way, the server keeps what arrived.
 * ``HEAD``: ``Upload-Offset`` (bytes held) and ``Upload-Length`` (when known);
-  404 when nothing is held.
+  404 when nothing is held that the caller may know of (their own upload in
+  progress, or a photo they may see).
 * ``PATCH`` (``Content-Type: application/offset+octet-stream``,
   ``Upload-Offset`` = bytes held, ``Tus-Resumable: 1.0.0``, and
   ``Upload-Length`` unless a PUT already declared it): appends; 204 with the
@@ -15,20 +16,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Response, current_app, request, send_file
+from flask import Response, current_app, request
 
 from schemas.photos import BINARY_BODY, TUS_BODY, PhotoSchema
 from tracker.accounts.auth import BEARER_DOC, WRITE_ROLES, auth_required, principal
 from tracker.api import Blueprint
 from tracker.errors import ApiError, body_limit
-from tracker.extensions import db
-from tracker.households.models import Photo
-from tracker.photos import service
+from tracker.photos import service, uploads
+from tracker.photos.serving import send_stored
 
 blp = Blueprint("photos", __name__, url_prefix="/api/v1/photos", description="Photos (content-addressed)")
 TUS_VERSION = "1.0.0"
 SHA_RULE = "/<string(length=64):sha>"
 HEX = re.compile(r"[0-9a-f]{64}")
+DIGITS = re.compile(r"[0-9]+")
 
 
 @blp.url_value_preprocessor
@@ -48,14 +49,16 @@ def _tus_headers(response: Response) -> Response:
 
 
 def _int_header(name: str, required: bool) -> int | None:
+    """A byte count from a header: ASCII digits only (no sign, space, or other script's digits)."""
     raw = request.headers.get(name)
     if raw is None:
         if required:
             raise ApiError(400, f"The {name} header is required.", fields={name: ["Missing."]})
         return None
-    if not raw.isdigit():
-        raise ApiError(400, f"The {name} header must be a whole number of bytes.", fields={name: ["Not a number."]})
-    return int(raw)
+    if not DIGITS.fullmatch(raw):
+        raise ApiError(400, f"The {name} header must be a whole number of bytes in ASCII digits.",
+                       fields={name: ["Not a number."]})
+    return int(raw) if len(raw) <= 18 else 10**18  # past any photo; int() of thousands of digits refuses
 
 
 @blp.route(SHA_RULE, methods=["PUT"])
@@ -66,14 +69,15 @@ def _int_header(name: str, required: bool) -> int | None:
 @blp.alt_response(413, description="Larger than PHOTO_MAX_BYTES")
 @blp.alt_response(422, description="Bytes do not hash to the name, not an image, or too many pixels")
 def put_photo(sha: str) -> Any:
-    """Upload a photo's bytes, named by their SHA-256. Idempotent."""
-    already = db.session.get(Photo, sha)
+    """Upload a photo's bytes, named by their SHA-256. Idempotent.
+
+    A photo the caller may already know of answers 200 at once; any other
+    answer comes only after the whole body has hashed to the name, so a
+    writer learns nothing about a photo they do not hold."""
+    already = service.known_to(principal(), sha)
     if already is not None:
         return service.photo_json(already), 200
-    length = request.content_length
-    photo, _held = service.receive(principal(), sha, request.stream, offset=None, length=length)
-    assert photo is not None  # a PUT body that ended is the whole photo
-    return service.photo_json(photo)
+    return service.photo_json(uploads.put_whole(principal(), sha, request.stream, request.content_length))
 
 
 @blp.route(SHA_RULE, methods=["PATCH"])
@@ -92,7 +96,8 @@ def patch_photo(sha: str) -> Response:
         raise ApiError(415, "PATCH needs Content-Type: application/offset+octet-stream.")
     offset = _int_header("Upload-Offset", required=True)
     length = _int_header("Upload-Length", required=False)
-    _photo, held = service.receive(principal(), sha, request.stream, offset=offset, length=length)
+    assert offset is not None
+    held = uploads.patch_piece(principal(), sha, request.stream, offset, length, request.content_length)
     response = Response(status=204)
     response.headers["Upload-Offset"] = str(held)
     return response
@@ -106,14 +111,14 @@ def get_photo(sha: str) -> Response:
     """GET: the image. HEAD: how many bytes of it the server holds (tus)."""
     if request.method == "HEAD":
         return _head(sha)
-    photo = db.session.get(Photo, sha)
-    if photo is None or not service.visible(principal(), photo):
+    photo = service.known_to(principal(), sha)
+    if photo is None:
         raise ApiError(404, "The server does not hold this photo.")
-    return send_file(service.storage().path(sha), mimetype=photo.content_type, max_age=0, etag=sha)
+    return send_stored(sha, photo.content_type, thumbnail=False, max_age=0)
 
 
 def _head(sha: str) -> Response:
-    held = service.state(sha)
+    held = service.state(principal(), sha)
     if held is None:
         raise ApiError(404, "The server holds nothing of this photo.")
     response = Response(status=200)
@@ -131,7 +136,6 @@ def _head(sha: str) -> Response:
 @blp.response(200, description="A JPEG thumbnail (at most 320 pixels wide or high)")
 def get_thumbnail(sha: str) -> Response:
     """A small JPEG of the photo, for web pages and lists."""
-    photo = db.session.get(Photo, sha)
-    if photo is None or not service.visible(principal(), photo):
+    if service.known_to(principal(), sha) is None:
         raise ApiError(404, "The server does not hold this photo.")
-    return send_file(service.storage().thumbnail_path(sha), mimetype="image/jpeg", max_age=3600, etag=sha)
+    return send_stored(sha, "image/jpeg", thumbnail=True, max_age=3600)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import abort, redirect, render_template, request, send_file, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from tracker.boundaries.service import boundary_sets
@@ -12,7 +12,7 @@ from tracker.extensions import db
 from tracker.households.models import Photo
 from tracker.households.scope import mask_national_id
 from tracker.openrosa.health import waiting_files
-from tracker.photos import service as photos
+from tracker.photos.serving import send_stored
 from tracker.web import queries
 from tracker.web.auth import (
     current_principal,
@@ -154,17 +154,14 @@ def _visible_photo(sha: str) -> Photo:
 @login_required()
 def photo_thumbnail(sha: str) -> Any:
     _visible_photo(sha)
-    path = photos.storage().thumbnail_path(sha)
-    if not path.exists():
-        abort(404)
-    return send_file(path, mimetype="image/jpeg", max_age=3600, etag=sha)
+    return send_stored(sha, "image/jpeg", thumbnail=True, max_age=3600)
 
 
 @bp.route("/photos/<sha>")
 @login_required()
 def photo(sha: str) -> Any:
     found = _visible_photo(sha)
-    return send_file(photos.storage().path(sha), mimetype=found.content_type, max_age=3600, etag=sha)
+    return send_stored(sha, found.content_type, thumbnail=False, max_age=3600)
 
 
 @bp.route("/search")
