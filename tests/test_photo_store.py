@@ -17,7 +17,7 @@ from PIL import Image
 from tests.helpers import json_error as _error
 from tests.storage_support import MotoServer, moto_fixture  # noqa: F401 (the fixture)
 from tests.sync_support import COMMUNE_1, bearer, image_bytes, load_communes, make_user, token
-from tracker import create_app
+from tracker.app import create_app
 from tracker.extensions import db
 from tracker.households.models import Photo
 from tracker.photos import service
