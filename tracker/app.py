@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from tracker import config as config_module
+from tracker import proxy
 from tracker.extensions import api, db, migrate
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
@@ -22,6 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_cli(app)
     register_logging(app)
+    proxy.init_app(app)
     return app
 
 
