@@ -136,7 +136,8 @@ def free_port() -> int:
 class LiveServer:
     """gunicorn serving the app (several worker processes) on a free loopback port."""
 
-    def __init__(self, database_url: str, instance: Path, workers: int = 4) -> None:
+    def __init__(self, database_url: str, instance: Path, workers: int = 4,
+                 env: dict[str, str] | None = None) -> None:
         import os
         import subprocess
         import sys
@@ -146,7 +147,8 @@ class LiveServer:
         instance.mkdir(parents=True, exist_ok=True)
         self.log = open(instance / "gunicorn.log", "wb")  # noqa: SIM115 (closed in stop)
         env = {**os.environ, "DATABASE_URL": database_url, "INSTANCE_DIR": str(instance),
-               "PHOTO_DIR": str(instance / "photos"), "TRACKER_ENV": "testing", "PYTHONPATH": str(REPO)}
+               "PHOTO_DIR": str(instance / "photos"), "TRACKER_ENV": "testing", "PYTHONPATH": str(REPO),
+               **(env or {})}
         gunicorn = Path(sys.executable).with_name("gunicorn")
         self.process = subprocess.Popen(
             [str(gunicorn), "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}", "--timeout", "60",
@@ -154,7 +156,7 @@ class LiveServer:
         )
         self._wait_ready()
 
-    def _wait_ready(self, timeout: float = 30.0) -> None:
+    def _wait_ready(self, timeout: float = 120.0) -> None:
         import time
         import urllib.request
 
