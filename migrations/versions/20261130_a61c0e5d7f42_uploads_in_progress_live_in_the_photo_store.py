@@ -6,7 +6,7 @@ resume it; the ``photo_uploads`` table is no longer read or written. Uploads
 in progress at the time of the upgrade start again from byte 0.
 
 Revision ID: a61c0e5d7f42
-Revises: f7510ce88922
+Revises: 71fbfd84d5d3
 Create Date: 2026-11-30 12:50:00.000000
 
 """
@@ -17,7 +17,7 @@ import tracker.dbtypes
 
 # revision identifiers, used by Alembic.
 revision = 'a61c0e5d7f42'
-down_revision = 'f7510ce88922'
+down_revision = '71fbfd84d5d3'
 branch_labels = None
 depends_on = None
 
