@@ -120,3 +120,15 @@ def test_carry_refuses_units_with_no_overlap() -> None:
         cw.carry({"A": [1], "C": [2], "D": [1]}, weights)
     assert caught.value.problems == ["unit C overlaps no unit of the other map",
                                      "unit D overlaps no unit of the other map"]
+
+
+def test_pieces_across_a_new_provincial_border_are_dropped() -> None:
+    # Old provinces P (A, B) and Q (C) merged into new province N1; R's D into N2. B pokes 20 % into N2's unit Z.
+    old = [("A", box(0, 0, 1, 1)), ("B", box(1, 0, 2, 1)), ("C", box(0, 1, 2, 2)), ("D", box(2.2, 0, 3, 2))]
+    new = [("X", box(0, 0, 1.8, 2)), ("Z", box(1.8, 0, 3, 2))]
+    result = cw.compute(old, new, tolerance=0.05)
+    assert {link.new for link in result.by_old()["B"]} == {"X", "Z"}
+    kept = cw.within_parents(result, {"A": "P", "B": "P", "C": "Q", "D": "R"}, {"X": "N1", "Z": "N2"})
+    assert [(link.new, link.share) for link in kept.by_old()["B"]] == [("X", 1.0)]
+    assert kept.slivers == result.slivers + 2  # and C's 10 % in Z
+    assert [(link.new, link.share) for link in kept.by_old()["D"]] == [("Z", 1.0)]

@@ -77,10 +77,31 @@ def _geometry(from_set: BoundarySet, to_set: BoundarySet, tolerance: float) -> c
         raise CrosswalkError([f"boundary set {s.name} has no communes" for s in (from_set, to_set) if not
                               (old if s is from_set else new)])
     result = core.compute(old, new, tolerance)
+    old_province, new_province = provinces_of(from_set), provinces_of(to_set)
+    if old_province and new_province:
+        result = core.within_parents(result, old_province, new_province)
     if not result.links:
         raise CrosswalkError([f"boundary sets {from_set.name} and {to_set.name} do not overlap: "
                               f"no commune of {from_set.name} lies in a commune of {to_set.name}"])
     return result
+
+
+def provinces_of(boundary_set: BoundarySet) -> dict[str, str]:
+    """Each commune's province (through its district when it has one); empty when a commune has none."""
+    parent = dict(db.session.execute(select(AdminUnit.code, AdminUnit.parent_code).where(
+        AdminUnit.boundary_set_id == boundary_set.id, AdminUnit.level != "province")).all())
+    provinces = set(db.session.scalars(select(AdminUnit.code).where(
+        AdminUnit.boundary_set_id == boundary_set.id, AdminUnit.level == "province")))
+    out: dict[str, str] = {}
+    for code in db.session.scalars(select(AdminUnit.code).where(
+            AdminUnit.boundary_set_id == boundary_set.id, AdminUnit.level == "commune")):
+        up = parent.get(code)
+        while up is not None and up not in provinces:
+            up = parent.get(up)
+        if up is None:
+            return {}
+        out[code] = up
+    return out
 
 
 def compute_crosswalk(

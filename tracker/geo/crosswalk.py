@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -114,6 +114,31 @@ def compute(
         links.extend(Link(code, new_codes[n], share / whole, area) for n, share, area in
                      sorted(kept, key=lambda p: new_codes[p[0]]))
     return Crosswalk(links, unmatched, slivers)
+
+
+def within_parents(crosswalk: Crosswalk, old_parent: Mapping[str, str], new_parent: Mapping[str, str]) -> Crosswalk:
+    """Keep each old unit inside the new parent (province) its old parent mostly went into.
+
+    In 2025 provinces merged whole, so a piece of an old commune lying in
+    another new province is where two surveys of a provincial border
+    disagree: it is dropped like a sliver, the remaining shares scaled back
+    to one (an old unit with no piece in that province keeps its pieces).
+    """
+    area: dict[tuple[str, str], float] = defaultdict(float)
+    for link in crosswalk.links:
+        area[(old_parent.get(link.old, ""), new_parent.get(link.new, ""))] += link.area_km2
+    target: dict[str, str] = {}
+    for (old, new), _ in sorted(area.items(), key=lambda kv: (-kv[1], kv[0])):
+        target.setdefault(old, new)
+    links: list[Link] = []
+    dropped = 0
+    for old, group in crosswalk.by_old().items():
+        home = target.get(old_parent.get(old, ""))
+        kept = [link for link in group if new_parent.get(link.new) == home] or group
+        dropped += len(group) - len(kept)
+        whole = sum(link.share for link in kept)
+        links.extend(replace(link, share=link.share / whole) for link in kept)
+    return Crosswalk(links, crosswalk.unmatched, crosswalk.slivers + dropped)
 
 
 # --- the official list ----------------------------------------------------------
