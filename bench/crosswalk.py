@@ -179,13 +179,15 @@ def carry_figures(log: Any) -> dict[str, Any]:
         got[new_province.get(row["code"], "?")][0] += row["planned"]["total"]
         got[new_province.get(row["code"], "?")][1] += row["completed"]["total"]
     totals = {name: (r.totals["planned"]["total"], r.totals["completed"]["total"]) for name, r in reports.items()}
-    equal = sum(1 for p in got if got[p] == expected.get(p))
+    planned_equal = sum(1 for p in got if got[p][0] == expected.get(p, [0, 0])[0])
+    completed_equal = sum(1 for p in got if got[p][1] == expected.get(p, [0, 0])[1])
     log(f"national totals as of {AS_OF} (planned, completed): 2024 map {totals[old.name]}, 2025 map {totals[new.name]}"
         f" — {'identical' if totals[old.name] == totals[new.name] else 'DIFFERENT'}")
-    moved = sum(abs(got[p][0] - expected.get(p, [0, 0])[0]) for p in got) // 2
-    log(f"2025 provinces equal to the 2024 provinces merged into them: {equal}/{len(got)} "
-        f"({moved:,} planned houses sit in communes split across a new provincial border)")
-    return {"carry_s": seconds, "totals": totals, "provinces_equal": equal, "provinces": len(got)}
+    moved = sum(abs(got[p][1] - expected.get(p, [0, 0])[1]) for p in got) // 2
+    log(f"2025 provinces against the 2024 provinces merged into them: planned equal in {planned_equal}/{len(got)}; "
+        f"completed equal in {completed_equal}/{len(got)} ({moved:,} completed houses located by GPS across a "
+        "provincial border the two surveys draw differently)")
+    return {"carry_s": seconds, "totals": totals, "planned_equal": planned_equal, "provinces": len(got)}
 
 
 def main() -> int:
