@@ -22,6 +22,7 @@ STATUSES = STAGES + ("withdrawn",)
 FUNDING_SOURCES = ("central_budget", "local_budget", "social_fund", "enterprise", "household", "other")
 PHOTO_STAGES = ("before", "during", "after")
 MAX_VND = 10**13  # ten thousand billion VND: far above any household's support
+EARLIEST = date(2000, 1, 1)  # before the programme; also keeps date arithmetic away from year 1
 
 
 def today_vn() -> date:
@@ -33,14 +34,18 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
-def _not_future_date(value: date) -> None:
+def _plausible_date(value: date) -> None:
     if value > today_vn():
         raise ValidationError("Date is in the future.")
+    if value < EARLIEST:
+        raise ValidationError(f"Date is before {EARLIEST}.")
 
 
-def _not_future_time(value: datetime) -> None:
+def _plausible_time(value: datetime) -> None:
     if value > datetime.now(UTC) + CLOCK_SKEW:
         raise ValidationError("Time is in the future.")
+    if value.date() < EARLIEST:
+        raise ValidationError(f"Time is before {EARLIEST}.")
 
 
 class Text(fields.String):
@@ -69,7 +74,7 @@ class LocationSchema(StrictSchema):
     lat = fields.Float(required=True, allow_nan=False)
     lon = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=-180, max=180))
     accuracy_m = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=0, max=100_000))
-    captured_at = fields.AwareDateTime(validate=_not_future_time)
+    captured_at = fields.AwareDateTime(validate=_plausible_time)
 
     @validates("lat")
     def _lat_range(self, value: float, **_: Any) -> None:
@@ -89,16 +94,16 @@ class LocationSchema(StrictSchema):
 class PhotoRefSchema(StrictSchema):
     sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$", error="Not a lower-case SHA-256 hex digest."))
     stage = fields.String(required=True, validate=validate.OneOf(PHOTO_STAGES))
-    taken_at = fields.AwareDateTime(validate=_not_future_time)
+    taken_at = fields.AwareDateTime(validate=_plausible_time)
 
 
 class StatusDatesSchema(StrictSchema):
-    surveyed = fields.Date(validate=_not_future_date)
-    approved = fields.Date(validate=_not_future_date)
-    started = fields.Date(validate=_not_future_date)
-    completed = fields.Date(validate=_not_future_date)
-    handed_over = fields.Date(validate=_not_future_date)
-    withdrawn = fields.Date(validate=_not_future_date)
+    surveyed = fields.Date(validate=_plausible_date)
+    approved = fields.Date(validate=_plausible_date)
+    started = fields.Date(validate=_plausible_date)
+    completed = fields.Date(validate=_plausible_date)
+    handed_over = fields.Date(validate=_plausible_date)
+    withdrawn = fields.Date(validate=_plausible_date)
 
 
 class HouseholdSchema(StrictSchema):
@@ -122,7 +127,7 @@ class HouseholdSchema(StrictSchema):
     funding = fields.List(fields.Nested(FundingLineSchema), load_default=list, validate=validate.Length(max=30))
     location = fields.Nested(LocationSchema, required=True)
     photos = fields.List(fields.Nested(PhotoRefSchema), load_default=list, validate=validate.Length(max=60))
-    captured_at = fields.AwareDateTime(required=True, validate=_not_future_time)
+    captured_at = fields.AwareDateTime(required=True, validate=_plausible_time)
     note = Text(load_default="", validate=validate.Length(max=2000))
 
     @validates_schema

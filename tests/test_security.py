@@ -305,7 +305,7 @@ def test_photo_and_file_paths_are_safe_against_traversal(client: FlaskClient, wo
                     assert answer.is_json, (method, name)
     _web_sign_in(client, "manager")
     for name in TRAVERSALS:
-        assert client.get(f"/photos/{name}?h={world['a']['id']}").status_code == 404, name
+        assert client.get(f"/photos/{name}?h={world['a']['id']}").status_code in (400, 404), name  # 400: a NUL
     for url in ("/static/web/../../config.py", "/static/web/..%2F..%2Fconfig.py", "/static/web/%2e%2e/__init__.py"):
         assert client.get(url).status_code == 404, url
     # Export file names are built from validated values only.

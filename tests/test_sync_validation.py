@@ -28,7 +28,7 @@ CASES = [
     ("unknown nested field", {"location": {"lat": 21.05, "lon": 104.05, "accuracy_m": 5, "alt": 600}}, "location.alt"),
     ("missing head", {"household_head": None}, "household_head"),
     ("empty head", {"household_head": ""}, "household_head"),
-    ("control character", {"household_head": "Lò\x00Văn"}, "household_head"),
+    ("control character", {"household_head": "Lò\x01Văn"}, "household_head"),
     ("bad category", {"category": "rich"}, "category"),
     ("bad support type", {"support_type": "palace"}, "support_type"),
     ("bad status", {"status": "dreaming"}, "status"),

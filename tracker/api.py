@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any
 
 import flask_smorest
-import orjson
 from flask_smorest import Api as SmorestApi
 from marshmallow import Schema, missing
 from webargs.core import is_json
@@ -13,6 +12,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from schemas.errors import ErrorSchema
+from tracker import inputs
+from tracker.errors import ApiError
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -24,21 +25,24 @@ class BoundedIntConverter(IntegerConverter):
 
 
 class Parser(FlaskParser):
-    """webargs' Flask parser, reading JSON bodies with orjson (see :mod:`tracker.jsoncodec`).
+    """webargs' Flask parser: every JSON body of the API is read here, with orjson, and checked.
 
     Overrides ``load_json``, the location loader webargs documents for
     parsers to replace: an empty body, a body orjson refuses (numbers beyond
-    64 bits, NaN) or a malformed one goes to webargs' own reader, which takes
-    it or answers 400.
+    64 bits, NaN, lone surrogates) or a malformed one goes to webargs' own
+    reader, which takes it or answers 400. :func:`tracker.inputs.load_json`
+    then refuses, with a 400 naming the field, what no part of the app may be
+    given: NUL characters, lone surrogates, nesting too deep to walk.
     """
 
     def load_json(self, req: Any, schema: Schema) -> Any:
         if not is_json(req.mimetype):
             return missing
         try:
-            return orjson.loads(req.get_data(cache=True))
-        except orjson.JSONDecodeError:
-            return super().load_json(req, schema)
+            return inputs.load_json(req.get_data(cache=True), lambda _data: super(Parser, self).load_json(req, schema))
+        except inputs.Refused as refused:
+            raise ApiError(400, f"The JSON body cannot be accepted: {refused.reason}",
+                           fields={refused.where or "_body": [refused.reason]}) from None
 
 
 class Blueprint(flask_smorest.Blueprint):

@@ -20,6 +20,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=config_module.from_environment()["INSTANCE_DIR"])
     register_config(app, config)
     register_extensions(app)
+    register_input_checks(app)
     register_blueprints(app)
     register_cli(app)
     register_logging(app)
@@ -62,6 +63,13 @@ def _tune_sqlite(app: Flask) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+def register_input_checks(app: Flask) -> None:
+    """Refuse NUL characters in paths, queries and forms before any view runs (after the body limit)."""
+    from tracker.inputs import check_parameters
+
+    app.before_request(check_parameters)
 
 
 def register_blueprints(app: Flask) -> None:

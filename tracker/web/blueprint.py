@@ -22,6 +22,7 @@ CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 
        "frame-ancestors 'none'; base-uri 'none'")
 COMPRESSIBLE = ("text/html", "text/css", "image/svg+xml", "text/csv")
 MIN_COMPRESS = 1024
+MAX_PAGE = 1_000_000  # far past any list; keeps OFFSET inside a database integer
 
 STATUS_LABELS = {
     "surveyed": _l("Surveyed"),
@@ -70,10 +71,14 @@ def scope() -> frozenset[str] | None:
 
 
 def page_number() -> int:
+    """``?page=N`` (1 when absent or not a number); a page past any list's end is a 400."""
     try:
-        return max(int(request.args.get("page", "1")), 1)
+        number = max(int(request.args.get("page", "1")), 1)
     except ValueError:
         return 1
+    if number > MAX_PAGE:
+        abort(400)
+    return number
 
 
 def locale_code() -> str:

@@ -18,6 +18,7 @@ from tracker.boundaries.service import boundary_sets, unit_counts
 from tracker.dbtypes import utcnow
 from tracker.errors import ApiError
 from tracker.plans.service import revision_in_force, revision_totals
+from schemas.progress import MIN_DATE
 from tracker.progress import service as progress_service
 from tracker.web import formatting, queries
 from tracker.web.auth import current_principal, login_required
@@ -46,6 +47,8 @@ def chosen_date() -> tuple[date, str]:
         return today(), _("“%(value)s” is not a date; showing today.", value=raw[:20])
     if value > today():
         return today(), _("The date is in the future; showing today.")
+    if value < MIN_DATE:
+        return today(), _("“%(value)s” is not a date; showing today.", value=raw[:20])
     return value, ""
 
 
