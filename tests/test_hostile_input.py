@@ -110,6 +110,14 @@ def test_nul_in_a_form_field_is_a_readable_400_and_records_nothing(client: Flask
     assert db.session.scalar(select(func.count()).select_from(LoginAttempt)) == attempts
 
 
+def test_nul_under_openrosa_is_an_openrosa_400(client: FlaskClient, world: dict[str, Any]) -> None:
+    for url in ("/openrosa/formList?formID=%00", "/openrosa/key/%00abc/formList", "/openrosa/formList?a%00=1"):
+        answer = client.get(url)
+        assert answer.status_code == 400, (url, answer.status_code)
+        assert answer.mimetype in ("text/xml", "application/xml") and "OpenRosaResponse" in answer.get_data(as_text=True)
+        assert answer.headers["X-OpenRosa-Version"] == "1.0"
+
+
 # --- JSON bodies ----------------------------------------------------------------------------------------
 
 
