@@ -259,3 +259,21 @@ def test_every_write_is_audited(client, officer: str) -> None:
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "household.created"))
     assert (event.actor_name, event.device_id, event.object_id) == ("officer", "phone-1", record["id"])
     assert event.at is not None
+
+
+def test_a_batch_id_belongs_to_its_user_and_device(client, officer: str) -> None:
+    """Two accounts on one shared phone id may use the same batch id; each resend gets its own answer."""
+    make_user("officer-b", "commune_officer", [COMMUNE_1])
+    other = token(client, "officer-b", "phone-1")  # the same device id as ``officer``
+    batch = str(uuid.uuid4())
+    mine, theirs = household(), household(household_head="Cầm Thị Hoa")
+    first = push(client, officer, [mine], batch_id=batch)
+    second = push(client, other, [theirs], batch_id=batch)
+    assert one(first)["result"] == "created" and one(second)["result"] == "created", second.get_json()
+    assert one(push(client, officer, [mine], batch_id=batch)) == one(first)
+    assert one(push(client, other, [theirs], batch_id=batch)) == one(second)
+    # The same account on another phone id is another sender too; the first sender still may not reuse it.
+    third = token(client, "officer-b", "phone-2")
+    assert one(push(client, third, [household()], batch_id=batch, device="phone-2"))["result"] == "created"
+    assert push(client, officer, [household()], batch_id=batch).status_code == 409
+    assert db.session.scalar(select(func.count()).select_from(Household)) == 3

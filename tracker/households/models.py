@@ -177,15 +177,19 @@ class Photo(db.Model):
 
 
 class SyncBatch(db.Model):
-    """A push already answered: a resend of the same batch gets the same answer."""
+    """A push already answered: a resend of the same batch gets the same answer.
+
+    A batch id belongs to its sender, the user and the device together: two
+    accounts on one phone never collide.
+    """
 
     __tablename__ = "sync_batches"
-    __table_args__ = (UniqueConstraint("device_id", "batch_id", name="uq_sync_batches_device_batch"),)
+    __table_args__ = (UniqueConstraint("user_id", "device_id", "batch_id", name="uq_sync_batches_user_device_batch"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     device_id: Mapped[str] = mapped_column(String(128))
     batch_id: Mapped[str] = mapped_column(String(128))
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     request_hash: Mapped[str] = mapped_column(String(64))
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -4,7 +4,7 @@ Validation, the decision per record (``sync.decide``) and the three-way
 merge (``sync.merge``) are pure; this module fetches the server's state,
 calls them and writes the outcome in the caller's transaction:
 
-1. a batch already answered (same device, same ``batch_id``) gets the stored
+1. a batch already answered (same user and device, same ``batch_id``) gets the stored
    answer again — nothing is written;
 2. every record is validated on its own and assigned to a commune under every
    boundary set (vectorised, before any lock is taken);
@@ -91,11 +91,12 @@ def request_hash(households: Sequence[Any]) -> str:
 def replayed(caller: Principal, batch_id: str, digest: str) -> dict[str, Any] | None:
     """The stored answer to this batch, if it was already taken."""
     row = db.session.scalar(
-        select(SyncBatch).where(SyncBatch.device_id == caller.device_id, SyncBatch.batch_id == batch_id)
+        select(SyncBatch).where(SyncBatch.user_id == caller.user_id, SyncBatch.device_id == caller.device_id,
+                                SyncBatch.batch_id == batch_id)
     )
     if row is None:
         return None
-    if row.request_hash != digest or row.user_id != caller.user_id:
+    if row.request_hash != digest:
         raise ApiError(409, "This batch_id was already used for a different batch.", code="batch_id_reused",
                        fields={"batch_id": ["Already used for a different batch; use a new batch_id."]})
     return row.response
@@ -111,7 +112,7 @@ def push(caller: Principal, batch_id: str, households: Sequence[Any]) -> dict[st
     sets = Sets()
     _assign(valid, [item.record for item in valid], sets)
 
-    locks.lock(locks.NS_BATCH, [f"{caller.device_id}\x00{batch_id}"])
+    locks.lock(locks.NS_BATCH, [f"{caller.user_id}\x00{caller.device_id}\x00{batch_id}"])
     if (answer := replayed(caller, batch_id, digest)) is not None:  # a twin of this batch just committed
         return answer
     held = ledger.hold([item.id for item in valid])
