@@ -170,7 +170,9 @@ class LiveServer:
                         return
             except OSError:
                 time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not start: {self.output()}")
+        output = self.output()
+        self.stop()  # no server left behind by a failed start
+        raise RuntimeError(f"gunicorn did not start: {output}")
 
     def output(self) -> str:
         self.log.flush()

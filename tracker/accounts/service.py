@@ -13,6 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from tracker.accounts.models import ROLES, ApiToken, Device, LoginAttempt, User, UserArea
 from tracker.dbtypes import utcnow
 from tracker.extensions import db
+from tracker.households import locks
 
 MIN_PASSWORD = 8
 
@@ -135,12 +136,14 @@ class SignIn:
     retry_after: int = 0
 
 
-def _failures_since(column: Any, value: str, since: datetime) -> list[datetime]:
-    last_success = db.session.scalar(
-        select(func.max(LoginAttempt.attempted_at)).where(column == value, LoginAttempt.success.is_(True),
-                                                          LoginAttempt.attempted_at >= since)
-    )
-    start = max(since, last_success) if last_success else since
+def _failures_since(column: Any, value: str, since: datetime, reset_by_success: bool) -> list[datetime]:
+    start = since
+    if reset_by_success:
+        last_success = db.session.scalar(
+            select(func.max(LoginAttempt.attempted_at)).where(column == value, LoginAttempt.success.is_(True),
+                                                              LoginAttempt.attempted_at >= since)
+        )
+        start = max(since, last_success) if last_success else since
     return list(db.session.scalars(
         select(LoginAttempt.attempted_at).where(column == value, LoginAttempt.success.is_(False),
                                                 LoginAttempt.attempted_at > start)
@@ -153,37 +156,62 @@ def rate_limited(username: str, remote_addr: str, limit: int, now: datetime | No
 
     Failed attempts are counted in the ``login_attempts`` table, so the limit
     holds across every worker: ``limit`` failures per account, and ten times
-    that per address, in a sliding 15-minute window (a success resets the
-    account's count).
+    that per address, in a sliding 15-minute window. A success resets the
+    account's count, never the address's: one good password known to an
+    attacker must not buy endless guesses at other accounts.
     """
     now = now or utcnow()
     since = now - RATE_WINDOW
-    for column, value, allowed in ((LoginAttempt.username, username, limit),
-                                   (LoginAttempt.remote_addr, remote_addr, limit * ADDRESS_FACTOR)):
+    for column, value, allowed, resets in ((LoginAttempt.username, username, limit, True),
+                                           (LoginAttempt.remote_addr, remote_addr, limit * ADDRESS_FACTOR, False)):
         if not value:
             continue
-        failures = _failures_since(column, value, since)
+        failures = _failures_since(column, value, since, resets)
         if len(failures) >= allowed:
             oldest_counted = failures[len(failures) - allowed]
             return max(1, int((oldest_counted + RATE_WINDOW - now).total_seconds()) + 1)
     return 0
 
 
+@dataclass
+class Attempt:
+    """A counted sign-in attempt: the user when the password was right, or the wait when refused."""
+
+    user: User | None
+    retry_after: int = 0
+
+
+def attempt(username: str, password: str, remote_addr: str, limit: int, now: datetime | None = None) -> Attempt:
+    """Check the limits and the password, and record the attempt: the one sign-in check of the API and the pages.
+
+    The account's and the address's counters are locked first (until the
+    caller commits or rolls back), so concurrent guesses are counted one
+    after the other and never exceed the limit.
+    """
+    now = now or utcnow()
+    username = username.strip()[:100]
+    if limit > 0:
+        locks.lock(locks.NS_SIGN_IN, [f"user\x00{username}", f"address\x00{remote_addr}"])
+        wait = rate_limited(username, remote_addr, limit, now)
+        if wait:
+            return Attempt(None, wait)
+    user = check_password(username, password)
+    db.session.add(LoginAttempt(username=username, remote_addr=remote_addr, success=user is not None,
+                                attempted_at=now))
+    return Attempt(user)
+
+
 def sign_in(username: str, password: str, device_id: str, remote_addr: str, *, limit: int,
             ttl: timedelta) -> SignIn:
     """Check the password and issue a token; every attempt is recorded. The caller commits."""
     now = utcnow()
-    username = username.strip()[:100]
-    wait = rate_limited(username, remote_addr, limit, now)
-    if wait:
-        return SignIn("limited", retry_after=wait)
-    user = check_password(username, password)
-    db.session.add(LoginAttempt(username=username, remote_addr=remote_addr, success=user is not None,
-                                attempted_at=now))
-    if user is None:
+    checked = attempt(username, password, remote_addr, limit, now)
+    if checked.retry_after:
+        return SignIn("limited", retry_after=checked.retry_after)
+    if checked.user is None:
         return SignIn("invalid")
     try:
-        issued = issue_token(user, device_id, ttl)
+        issued = issue_token(checked.user, device_id, ttl)
     except AccountError:
         return SignIn("device_revoked")
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < now - timedelta(days=1)))

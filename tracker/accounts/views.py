@@ -32,6 +32,7 @@ def issue(args: dict[str, Any]) -> dict[str, Any]:
         ttl=timedelta(hours=current_app.config["TOKEN_TTL_HOURS"]),
     )
     if outcome.status == "limited":
+        db.session.rollback()  # nothing to record; ends the transaction holding the sign-in lock
         raise ApiError(429, "Too many failed sign-in attempts; try again later.",
                        headers={"Retry-After": str(outcome.retry_after)})
     if outcome.status != "ok":

@@ -23,6 +23,7 @@ BUCKETS = 1 << 16
 NS_HOUSEHOLD = 0x5359  # lock namespaces (the first key of the two-key form)
 NS_BATCH = 0x5342
 NS_PHOTO = 0x5350
+NS_SIGN_IN = 0x534C  # the sign-in counters of one account and one address
 
 
 def bucket(key: str) -> int:

@@ -10,25 +10,23 @@ raised epoch (signing out everywhere, a new password) takes effect at once. The 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, redirect, request, session, url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from tracker.accounts.auth import ALL_ROLES, Principal
-from tracker.accounts.models import LoginAttempt, User, UserArea
-from tracker.accounts.service import check_password, end_sessions
+from tracker.accounts.models import User, UserArea
+from tracker.accounts.service import attempt, end_sessions
 from tracker.audit import service as audit
-from tracker.dbtypes import utcnow
 from tracker.extensions import db
+from tracker.http import remote_addr
 
 F = TypeVar("F", bound=Callable[..., Any])
 WEB_DEVICE = "web"
 REVIEW_ROLES = ("manager", "admin")
-LOCKOUT_WINDOW = timedelta(minutes=15)
 
 
 def principal_for(user: User) -> Principal:
@@ -52,32 +50,19 @@ def current_principal() -> Principal | None:
     return found
 
 
-def too_many_attempts(username: str) -> bool:
-    limit = int(current_app.config.get("LOGIN_RATE_LIMIT") or 0)
-    if limit <= 0:
-        return False
-    since = utcnow() - LOCKOUT_WINDOW
-    failures = db.session.scalar(
-        select(func.count()).select_from(LoginAttempt).where(
-            LoginAttempt.username == username[:100], LoginAttempt.success.is_(False),
-            LoginAttempt.attempted_at >= since,
-        )
-    ) or 0
-    return failures >= limit
-
-
-def sign_in(username: str, password: str) -> User | None:
-    """Check the password and record the attempt; the caller commits."""
-    user = check_password(username, password)
-    db.session.add(LoginAttempt(username=username[:100], remote_addr=(request.remote_addr or "")[:64],
-                                success=user is not None))
+def sign_in(username: str, password: str) -> tuple[User | None, int]:
+    """Check the limits and the password as the API does (per account and per address), record the
+    attempt, and start the session on success. Returns the user (or None) and the seconds to wait when
+    refused for too many failures. The caller commits."""
+    checked = attempt(username, password, remote_addr(), int(current_app.config.get("LOGIN_RATE_LIMIT") or 0))
+    user = checked.user
     if user is not None:
         _fresh_session()
         session["uid"] = user.id
         session["epoch"] = user.session_epoch
         session.permanent = True
         g.pop("web_principal", None)
-    return user
+    return user, checked.retry_after
 
 
 def sign_out() -> None:

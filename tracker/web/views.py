@@ -21,7 +21,6 @@ from tracker.web.auth import (
     sign_in,
     sign_out,
     sign_out_everywhere,
-    too_many_attempts,
 )
 from tracker.web.blueprint import STATUS_LABELS, bp, chosen_set, page_number, scope
 from tracker.web.forms import LoginForm, LogoutForm
@@ -40,13 +39,13 @@ def login() -> Any:
     status = 200
     if form.validate_on_submit():
         username = form.username.data.strip()
-        if too_many_attempts(username):
-            error, status = _("Too many failed attempts. Wait a quarter of an hour and try again."), 429
-        elif sign_in(username, form.password.data) is not None:
-            db.session.commit()
+        user, wait = sign_in(username, form.password.data)
+        db.session.commit()
+        if user is not None:
             return redirect(safe_next(form.next.data) or url_for("web.index"))
+        if wait:
+            error, status = _("Too many failed attempts. Wait a quarter of an hour and try again."), 429
         else:
-            db.session.commit()
             error, status = _("Wrong user name or password."), 401
     elif request.method == "POST":
         status = 400
