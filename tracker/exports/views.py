@@ -17,7 +17,7 @@ from tracker.api import Blueprint
 from tracker.exports import service
 from tracker.exports.households import household_rows
 from tracker.exports.service import CSV, XLSX
-from tracker.exports.writers import csv_stream, file_chunks, xlsx_file
+from tracker.exports.writers import csv_stream, file_chunks, primed, xlsx_file
 from tracker.http import attachment
 from tracker.progress.service import context_from_args
 
@@ -62,7 +62,7 @@ def _households(args: dict[str, Any]) -> tuple[list[tuple[str, Any]], Iterator[t
     described = ", ".join(f"{k}={v}" for k, v in filters.items())
     extra = [("Lọc", "Filters", described)] if described else []
     header = service.header_block(ctx, HOUSEHOLDS_TITLE, lang, extra)
-    rows = household_rows(ctx, filters, lang, mask_ids=caller.role == "viewer")
+    rows = primed(household_rows(ctx, filters, lang, mask_ids=caller.role == "viewer"))
     return header, rows, f"households-{ctx.as_of.isoformat()}", ctx
 
 

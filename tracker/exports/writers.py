@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+import logging
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -17,6 +19,8 @@ from datetime import date, datetime
 from typing import Any
 
 from tracker.exports.xlsx import SheetLayout, write_xlsx
+
+log = logging.getLogger(__name__)
 
 CHUNK = 64 * 1024
 SPOOL_BYTES = 4 * 1024 * 1024
@@ -46,12 +50,16 @@ class Column:
         return self.vi if lang == "vi" else self.en
 
 
+def _inert(text: str) -> str:
+    """A spreadsheet opening the CSV must not run a name or a note as a formula (OWASP's list of starts)."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def _csv_value(value: Any, kind: str) -> Any:
     if value is None:
         return ""
     if isinstance(value, str):
-        # A spreadsheet opening the CSV must not run a name or a note as a formula.
-        return "'" + value if value.startswith(FORMULA_START) else value
+        return _inert(value)
     if kind == "percent" and isinstance(value, (int, float)):
         return f"{value * 100:.2f}"
     if isinstance(value, datetime):
@@ -70,7 +78,7 @@ def _csv_header_value(value: Any, lang: str) -> Any:
         return value.isoformat(timespec="seconds")
     if isinstance(value, date):
         return f"{value:%d/%m/%Y}" if lang == "vi" else value.isoformat()
-    return value
+    return _inert(value) if isinstance(value, str) else value
 
 
 class _Lines:
@@ -101,17 +109,36 @@ def csv_stream(header: list[tuple[str, str]], columns: list[Column], rows: Itera
     yield ("\ufeff" + out.take()).encode("utf-8")
     batch: list[str] = []
     kinds = [c.kind for c in columns]
-    for row in rows:
-        writer.writerow([_csv_value(v, k) for v, k in zip(row, kinds)])
-        batch.append(out.take())
-        if len(batch) >= 500:
-            yield "".join(batch).encode("utf-8")
-            batch = []
+    try:
+        for row in rows:
+            writer.writerow([_csv_value(v, k) for v, k in zip(row, kinds)])
+            batch.append(out.take())
+            if len(batch) >= 500:
+                yield "".join(batch).encode("utf-8")
+                batch = []
+    except Exception:
+        # The status line is gone: say so in the file itself, then break the transfer (the
+        # server sends no last chunk), so neither a person nor a program takes it as complete.
+        log.exception("export failed after it started")
+        writer.writerow([INCOMPLETE])
+        yield ("".join(batch) + out.take()).encode("utf-8")
+        raise
     if batch:
         yield "".join(batch).encode("utf-8")
 
 
-FORMULA_START = ("=", "+", "-", "@")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+INCOMPLETE = "!! TỆP CHƯA ĐẦY ĐỦ: xuất dữ liệu bị lỗi ở đây / INCOMPLETE FILE: the export failed here"
+
+
+def primed(rows: Iterable[Any]) -> Iterator[Any]:
+    """Start the rows' query now, so that its errors are answered before the first byte is sent."""
+    iterator = iter(rows)
+    try:
+        first = next(iterator)
+    except StopIteration:
+        return iter(())
+    return itertools.chain((first,), iterator)
 
 
 def _number_format(column: Column, lang: str) -> str | None:
