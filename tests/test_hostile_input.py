@@ -89,8 +89,8 @@ def test_nul_in_any_page_parameter_or_path_is_a_readable_400(app: Flask, client:
     a, sha = world["a"]["id"], world["photo_a"]
     pages = [f"/households/{a}", "/communes/90001", f"/photos/{sha}?h={a}", f"/photos/{sha}/thumbnail?h={a}",
              "/", "/map", "/search", "/review", "/export/progress.csv", "/export/progress.xlsx", "/login"]
-    rules = {r.rule for r in app.url_map.iter_rules() if r.endpoint.startswith("web.") and "GET" in r.methods}
-    assert len(rules) <= len(pages) + 2, rules  # a new page must be added here
+    pages += sorted(r.rule for r in app.url_map.iter_rules()
+                    if r.endpoint.startswith("web.") and "GET" in r.methods and not r.arguments and r.rule not in pages)
     for page in pages:
         joiner = "&" if "?" in page else "?"
         for index, name in enumerate(PAGE_PARAMS):
