@@ -5,7 +5,7 @@ on a batch id. Answers kept without a user (none are written so) cannot be
 replayed to anyone and are dropped.
 
 Revision ID: a3c5e9d10b27
-Revises: 71fbfd84d5d3
+Revises: a61c0e5d7f42
 Create Date: 2026-11-30 13:15:00
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a3c5e9d10b27'
-down_revision = '71fbfd84d5d3'
+down_revision = 'a61c0e5d7f42'
 branch_labels = None
 depends_on = None
 
