@@ -24,7 +24,7 @@ from tracker.extensions import db
 from tracker.households import ledger
 from tracker.households.assignment import assign_records
 from tracker.households.models import Conflict, HouseholdRevision
-from tracker.households.scope import revision_in_scope
+from tracker.households.scope import mask_conflict, revision_in_scope
 from tracker.households.service import location_errors
 
 
@@ -52,7 +52,7 @@ def list_conflicts(caller: Principal, status: str, household_id: str | None, lim
                            & current.superseded_at.is_(None)).where(revision_in_scope(current, scope))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     rows = db.session.scalars(query.order_by(Conflict.id).limit(limit).offset(offset)).all()
-    return {"conflicts": [conflict_json(c) for c in rows], "total": total}
+    return {"conflicts": [mask_conflict(conflict_json(c), caller) for c in rows], "total": total}
 
 
 def resolve(caller: Principal, conflict_id: int, keep: str, value: Any, note: str, *, value_given: bool) -> dict:

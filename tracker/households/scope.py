@@ -54,4 +54,19 @@ def mask_national_id(record: dict[str, Any], caller: Principal) -> dict[str, Any
     """Viewers see only the last four digits of the national ID (personal data)."""
     if caller.role != "viewer" or not record.get("national_id"):
         return record
-    return {**record, "national_id": "********" + record["national_id"][-4:]}
+    return {**record, "national_id": masked(record["national_id"])}
+
+
+def masked(national_id: Any) -> Any:
+    """A national ID as a viewer may see it: its last four digits."""
+    return "********" + national_id[-4:] if isinstance(national_id, str) and national_id else national_id
+
+
+CONFLICT_VALUES = ("base_value", "server_value", "client_value")
+
+
+def mask_conflict(conflict: dict[str, Any], caller: Principal) -> dict[str, Any]:
+    """A conflict over ``national_id`` shows a viewer each of its values masked, as the record does."""
+    if caller.role != "viewer" or conflict.get("field") != "national_id":
+        return conflict
+    return {**conflict, **{key: masked(conflict.get(key)) for key in CONFLICT_VALUES if key in conflict}}

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from tracker.boundaries.service import boundary_sets
 from tracker.extensions import db
 from tracker.households.models import Photo
-from tracker.households.scope import mask_national_id
+from tracker.households.scope import mask_conflict, mask_national_id
 from tracker.openrosa.health import waiting_files
 from tracker.photos.serving import send_stored
 from tracker.web import queries
@@ -130,6 +130,9 @@ def household(household_id: str) -> Any:
     who = current_principal()
     return render_template("household.html", d=detail, svg=svg, boundary_set=boundary_set,
                            record=mask_national_id(detail.current.data or {}, who) if who else {},
+                           conflicts=[mask_conflict({"field": c.field, "server_value": c.server_value,
+                                                     "client_value": c.client_value, "resolved_at": c.resolved_at},
+                                                    who) for c in detail.conflicts] if who else [],
                            waiting=waiting_files(household_id))
 
 
