@@ -14,6 +14,8 @@ from flask import Flask, Response, current_app, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from tracker import jsoncodec
+
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -150,9 +152,19 @@ def _own_format(status: int, message: str, headers: Mapping[str, str] | None = N
     return None
 
 
+def _json_options(response: Response) -> Response:
+    """Flask's automatic ``OPTIONS`` answer is empty HTML; under ``/api`` it lists the methods as JSON."""
+    if request.method == "OPTIONS" and _wants_json() and response.mimetype != "application/json":
+        allowed = [m.strip() for m in response.headers.get("Allow", "").split(",") if m.strip()]
+        response.set_data(jsoncodec.dumps_bytes({"allow": allowed}))
+        response.mimetype = "application/json"
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     """Install the JSON handlers; pages outside ``/api`` keep Flask's HTML."""
     app.before_request(_refuse_oversized_body)
+    app.after_request(_json_options)
 
     @app.errorhandler(ApiError)
     def handle_api_error(error: ApiError) -> Response:
