@@ -61,7 +61,6 @@ PLAN_NAME = "Toàn quốc 2025"
 AS_OF = date(2025, 4, 16)
 DEADLINE = date(2025, 8, 31)
 VN = timezone(timedelta(hours=7))
-SOURCES = ("central_budget", "local_budget", "social_fund", "enterprise", "household", "other")
 
 
 def _app(url: str, instance: Path) -> Any:

@@ -8,25 +8,15 @@ from __future__ import annotations
 import math
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
 
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-CLOCK_SKEW = timedelta(minutes=10)
+from sync.vocabulary import CATEGORIES, FUNDING_SOURCES, PHOTO_STAGES, STAGES, STATUSES, SUPPORT_TYPES
+from sync.vocabulary import today as today_vn
 
-CATEGORIES = ("poor", "near_poor", "policy", "other")
-SUPPORT_TYPES = ("new_build", "repair")
-STAGES = ("surveyed", "approved", "started", "completed", "handed_over")
-STATUSES = STAGES + ("withdrawn",)
-FUNDING_SOURCES = ("central_budget", "local_budget", "social_fund", "enterprise", "household", "other")
-PHOTO_STAGES = ("before", "during", "after")
+CLOCK_SKEW = timedelta(minutes=10)
 MAX_VND = 10**13  # ten thousand billion VND: far above any household's support
 EARLIEST = date(2000, 1, 1)  # before the programme; also keeps date arithmetic away from year 1
-
-
-def today_vn() -> date:
-    return datetime.now(TZ).date()
 
 
 class StrictSchema(Schema):

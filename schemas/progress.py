@@ -9,15 +9,11 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, pre_load, validate
 
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-LEVELS = ("province", "district", "commune")
-SUPPORT_TYPES = ("new_build", "repair")
-STATUSES = ("surveyed", "approved", "started", "completed", "handed_over", "withdrawn")
-FUNDING_SOURCES = ("central_budget", "local_budget", "social_fund", "enterprise", "household", "other")
+from sync.vocabulary import FUNDING_SOURCES, LEVELS, STATUSES, SUPPORT_TYPES, TZ
+
 MIN_DATE = date(2000, 1, 1)
 MAX_DATE = date(2100, 12, 31)
 

@@ -10,7 +10,7 @@ import json
 from datetime import date
 from typing import Any
 
-from schemas.household import FUNDING_SOURCES
+from sync.vocabulary import FUNDING_SOURCES
 from tracker.text import fold
 
 # Fields of the record that are not part of its content.

@@ -63,7 +63,6 @@ def from_environment(env: dict[str, str] | None = None) -> dict[str, Any]:
         "PUBLIC_URL": env.get("PUBLIC_URL", ""),
         "TOKEN_TTL_HOURS": _int(env, "TOKEN_TTL_HOURS", 24 * 30),
         "LOGIN_RATE_LIMIT": _int(env, "LOGIN_RATE_LIMIT", 10),
-        "TIMEZONE": "Asia/Ho_Chi_Minh",
         # flask-smorest: the OpenAPI document is served at /api/v1/openapi.json
         "API_TITLE": "Housing programme tracker",
         "API_VERSION": "v1",

@@ -11,12 +11,12 @@ import pytest
 import shapely
 from shapely.geometry import Point
 
+from sync.vocabulary import STATUSES as STAGES
 from tracker.demo.generate import (
     ETHNIC_SHARES,
     FAMILY_NAMES,
     NEW_BUILD_VND,
     REPAIR_VND,
-    STAGES,
     communes_from_features,
     demo_households,
     demo_plan,

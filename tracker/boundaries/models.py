@@ -9,8 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tracker.dbtypes import UTCDateTime, utcnow
 from tracker.extensions import db
 
-LEVELS = ("province", "district", "commune")
-
 
 class BoundarySet(db.Model):
     __tablename__ = "boundary_sets"

@@ -82,7 +82,7 @@ VILLAGE_HEADS = ("Nà", "Huổi", "Pá", "Phiêng", "Nậm", "Co", "Hua", "Bó",
 VILLAGE_TAILS = ("Sài", "Một", "Khoang", "Líu", "Hạ", "Pàu", "Ban", "Pia", "Mạy", "Lứa",
                  "Cang", "Nong", "Lằn", "Chạy", "Ún", "Luông", "Xa", "Hin", "Tỉu", "Mòn",
                  "Khoai", "Mo", "Phát", "Pẻn", "Chà", "Lìu", "Lay", "Quynh", "Lan")
-CATEGORIES = (("poor", 0.60), ("near_poor", 0.27), ("policy", 0.07), ("other", 0.06))
+CATEGORY_SHARES = (("poor", 0.60), ("near_poor", 0.27), ("policy", 0.07), ("other", 0.06))
 TOP_UPS = (("social_fund", 0.50), ("local_budget", 0.35), ("enterprise", 0.15))
 TOP_UP_MILLIONS = (5, 6, 8, 10, 12, 15, 20)
 NOTES = ("Hộ neo đơn, người cao tuổi", "Gia đình có người khuyết tật",
@@ -97,7 +97,6 @@ COMPLETION_CURVE = (
     (date(2025, 3, 31), 0.55), (date(2025, 4, 16), 0.90), (date(2025, 5, 19), 0.995),
     (date(2025, 6, 30), 1.0),
 )
-STAGES = ("surveyed", "approved", "started", "completed", "handed_over", "withdrawn")
 OUTCOMES = (("withdrawn", 0.01), ("stuck_started", 0.01), ("stuck_approved", 0.004))
 GPS_MISTAKE_SHARE = 0.005
 GPS_MISTAKE_KINDS = ("swapped", "zero", "near_boundary")
@@ -278,7 +277,7 @@ def _household(code: str, support: str, ethnicity: str, village: str, today: dat
         "base_revision": None,
         "household_head": _name(ethnicity, male, rng),
         "ethnicity": _nfc(ethnicity),
-        "category": _pick(CATEGORIES, rng),
+        "category": _pick(CATEGORY_SHARES, rng),
         "members": _members(ethnicity, rng),
         "national_id": _national_id(male, born, rng, used_ids),
         "village": village,

@@ -14,10 +14,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from sync.vocabulary import FUNDING_SOURCES, STAGES, TZ
 from tracker.boundaries.models import AdminUnit
-from tracker.exports.service import LABELS, STAGES, TZ, mask_national_id
+from tracker.exports.service import LABELS, mask_national_id
 from tracker.extensions import db
-from tracker.households.models import FUNDING_SOURCES, HouseholdRevision, RevisionAssignment
+from tracker.households.models import HouseholdRevision, RevisionAssignment
 from tracker.progress.service import ReportContext, known_filter
 
 CHUNK_ROWS = 5000

@@ -10,41 +10,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from sync.vocabulary import FUNDING_SOURCES, LANGUAGES, TZ, label, labels
+from sync.vocabulary import LABELS as VOCABULARY
 from tracker.exports.writers import Column, csv_stream, file_chunks, xlsx_file
-from tracker.households.models import FUNDING_SOURCES
 from tracker.progress.service import Report, ReportContext, context_from_args, progress_report
 
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
-STAGES = ("surveyed", "approved", "started", "completed", "handed_over")
 
-LABELS = {
-    "level": {"vi": {"commune": "Xã", "district": "Huyện", "province": "Tỉnh"},
-              "en": {"commune": "Commune", "district": "District", "province": "Province"}},
-    "support_type": {"vi": {"new_build": "Xây mới", "repair": "Sửa chữa"},
-                     "en": {"new_build": "New build", "repair": "Repair"}},
-    "status": {"vi": {"surveyed": "Khảo sát", "approved": "Đã phê duyệt", "started": "Đã khởi công",
-                      "completed": "Hoàn thành", "handed_over": "Đã bàn giao", "withdrawn": "Rút khỏi danh sách"},
-               "en": {"surveyed": "Surveyed", "approved": "Approved", "started": "Started", "completed": "Completed",
-                      "handed_over": "Handed over", "withdrawn": "Withdrawn"}},
-    "category": {"vi": {"poor": "Hộ nghèo", "near_poor": "Hộ cận nghèo", "policy": "Gia đình chính sách",
-                        "other": "Hoàn cảnh khó khăn khác"},
-                 "en": {"poor": "Poor", "near_poor": "Near-poor", "policy": "Policy family",
-                        "other": "Other hardship"}},
-    "yes": {"vi": {True: "Có", False: ""}, "en": {True: "Yes", False: ""}},
-    "total": {"vi": "Tổng cộng", "en": "Total"},
+# The vocabulary's labels, as the writers read them: kind -> language -> code -> label.
+LABELS: dict[str, dict[str, Any]] = {
+    kind: {lang: labels(kind, lang) for lang in LANGUAGES} for kind in ("level", "support_type", "status", "category",
+                                                                          "flag")
 }
-SOURCES = {
-    "central_budget": ("Ngân sách trung ương", "Central budget"),
-    "local_budget": ("Ngân sách địa phương", "Local budget"),
-    "social_fund": ("Quỹ Vì người nghèo", "Fund for the Poor"),
-    "enterprise": ("Doanh nghiệp", "Enterprises"),
-    "household": ("Hộ gia đình", "Household"),
-    "other": ("Nguồn khác", "Other"),
-}
+LABELS["yes"] = {lang: {True: label("yes", "yes", lang), False: ""} for lang in LANGUAGES}
+LABELS["total"] = {lang: label("total", "total", lang) for lang in LANGUAGES}
+SOURCES = {source: VOCABULARY["funding"][source] for source in FUNDING_SOURCES}
 
 PROGRESS_COLUMNS = [
     Column("code", "Mã", "Code", "code"),

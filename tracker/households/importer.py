@@ -23,8 +23,9 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from schemas.household import FUNDING_SOURCES, STATUSES, HouseholdSchema, canonical
+from schemas.household import HouseholdSchema, canonical
 from sync.records import content_hash
+from sync.vocabulary import FUNDING_SOURCES, STATUSES
 from tracker.errors import flatten_messages
 from tracker.exports.tables import TableError, read_header, read_table, table_format
 

@@ -18,8 +18,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tracker.dbtypes import UTCDateTime, utcnow
 from tracker.extensions import db
 
-FUNDING_SOURCES = ("central_budget", "local_budget", "social_fund", "enterprise", "household", "other")
-
 
 class Household(db.Model):
     __tablename__ = "households"

@@ -31,11 +31,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from threading import Lock
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import and_, case, func, or_, select, union
 
+from sync.vocabulary import FUNDING_SOURCES
+from sync.vocabulary import today as today_vn
 from tracker.boundaries.models import AdminUnit, BoundarySet
 from tracker.boundaries.service import get_set
 from tracker.dbtypes import utcnow
@@ -43,7 +44,7 @@ from tracker.errors import ApiError
 from tracker.extensions import db
 from tracker.households import ledger
 from tracker.households.assignment import moved_from
-from tracker.households.models import FUNDING_SOURCES, Household, HouseholdRevision, RevisionAssignment
+from tracker.households.models import Household, HouseholdRevision, RevisionAssignment
 from tracker.plans.models import Plan, PlanRevision, PlanTarget
 from tracker.plans.service import default_plan, get_plan, revision_in_force
 from tracker.progress import kept
@@ -53,7 +54,6 @@ from tracker.progress.tallies import BUDGET, COUNTS, FUNDS, SLOT, Tally, Unit, e
 
 HR = HouseholdRevision
 RA = RevisionAssignment
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 _CACHE_LOCK = Lock()
 
 
@@ -83,10 +83,6 @@ class ReportContext:
             "effective_date": rev.effective_date if rev else None,
             "deadline": rev.deadline if rev else None,
         }
-
-
-def today_vn() -> date:
-    return datetime.now(TZ).date()
 
 
 def resolve_set(set_name: str | None, as_of: date | None = None) -> BoundarySet:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
-from schemas.household import FUNDING_SOURCES
+from sync.vocabulary import FUNDING_SOURCES
 from tracker.progress.pace import pace
 
 COUNTS = ("households", "started", "completed", "handed_over", "in_window", "withdrawn", "needs_review")

@@ -11,6 +11,8 @@ from datetime import timedelta
 from flask import Flask, request, session
 from flask_babel import Babel
 
+from sync.vocabulary import TIMEZONE
+
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
 babel = Babel()
@@ -31,7 +33,7 @@ def init_app(app: Flask) -> None:
     from tracker.web.blueprint import bp
 
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
-    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Ho_Chi_Minh")
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", TIMEZONE)
     # Flask's defaults, made stricter unless the settings chose otherwise.
     if app.config.get("SESSION_COOKIE_SAMESITE") is None:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"

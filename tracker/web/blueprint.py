@@ -8,6 +8,7 @@ from flask import Blueprint, Response, abort, current_app, g, render_template, r
 from flask_babel import get_locale, refresh
 from flask_babel import lazy_gettext as _l
 
+from sync.vocabulary import label
 from tracker.boundaries.models import BoundarySet
 from tracker.boundaries.service import get_set
 from tracker.households.service import default_set
@@ -23,35 +24,6 @@ CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 
 COMPRESSIBLE = ("text/html", "text/css", "image/svg+xml", "text/csv")
 MIN_COMPRESS = 1024
 MAX_PAGE = 1_000_000  # far past any list; keeps OFFSET inside a database integer
-
-STATUS_LABELS = {
-    "surveyed": _l("Surveyed"),
-    "approved": _l("Approved"),
-    "started": _l("Started"),
-    "completed": _l("Completed"),
-    "handed_over": _l("Handed over"),
-    "withdrawn": _l("Withdrawn"),
-}
-SUPPORT_LABELS = {"new_build": _l("New build"), "repair": _l("Repair")}
-CATEGORY_LABELS = {"poor": _l("Poor"), "near_poor": _l("Near-poor"), "policy": _l("Policy family"),
-                   "other": _l("Other hardship")}
-FLAG_LABELS = {
-    "ambiguous": _l("Ambiguous"),
-    "outside": _l("Outside"),
-    "swapped_coordinates": _l("Swapped coordinates"),
-    "mismatch": _l("Mismatch"),
-    "conflict": _l("Conflict"),
-}
-FUNDING_LABELS = {
-    "central_budget": _l("Central budget"),
-    "local_budget": _l("Local budget"),
-    "social_fund": _l("Fund for the Poor"),
-    "enterprise": _l("Enterprise"),
-    "household": _l("Household"),
-    "other": _l("Other"),
-}
-STAGE_LABELS = {"before": _l("Before"), "during": _l("During"), "after": _l("After")}
-
 
 def chosen_set() -> BoundarySet | None:
     """``?set=NAME`` when it names a loaded set, else the default set."""
@@ -111,12 +83,14 @@ def page_helpers() -> dict[str, Any]:
         "pct": lambda v: formatting.percent(v, loc),
         "day": formatting.day,
         "moment": formatting.moment,
-        "status_label": lambda s: STATUS_LABELS.get(s, s),
-        "support_label": lambda s: SUPPORT_LABELS.get(s, s),
-        "category_label": lambda s: CATEGORY_LABELS.get(s, s),
-        "flag_label": lambda s: FLAG_LABELS.get(s, s),
-        "funding_label": lambda s: FUNDING_LABELS.get(s, s),
-        "stage_label": lambda s: STAGE_LABELS.get(s, s),
+        "status_label": lambda s: label("status", s, loc),
+        "support_label": lambda s: label("support_type", s, loc),
+        "category_label": lambda s: label("category", s, loc),
+        "flag_label": lambda s: label("flag", s, loc),
+        "funding_label": lambda s: label("funding", s, loc),
+        "stage_label": lambda s: label("photo_stage", s, loc),
+        "level_label": lambda s: label("level", s, loc),
+        "unit_type_label": lambda s: label("unit_type", s, loc) if s else "",
         "lang_url": _lang_url,
     }
 

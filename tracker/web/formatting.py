@@ -7,11 +7,11 @@ work in Vietnam too.
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal as _decimal
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
+from sync.vocabulary import TZ
+
 NBSP = "\u00a0"
 
 
@@ -43,7 +43,7 @@ def day(value: date | datetime | str | None) -> str:
     if isinstance(value, str):
         value = date.fromisoformat(value[:10])
     if isinstance(value, datetime):
-        value = value.astimezone(VN) if value.tzinfo else value
+        value = value.astimezone(TZ) if value.tzinfo else value
     return value.strftime("%d/%m/%Y")
 
 
@@ -52,7 +52,7 @@ def moment(value: datetime | None) -> str:
     if value is None:
         return "–"
     if value.tzinfo is not None:
-        value = value.astimezone(VN)
+        value = value.astimezone(TZ)
     return value.strftime("%d/%m/%Y %H:%M")
 
 

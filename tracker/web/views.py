@@ -7,6 +7,7 @@ from typing import Any
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from sync.vocabulary import STATUSES
 from tracker.boundaries.service import boundary_sets
 from tracker.extensions import db
 from tracker.households.models import Photo
@@ -22,7 +23,7 @@ from tracker.web.auth import (
     sign_out,
     sign_out_everywhere,
 )
-from tracker.web.blueprint import STATUS_LABELS, bp, chosen_set, page_number, scope
+from tracker.web.blueprint import bp, chosen_set, page_number, scope
 from tracker.web.forms import LoginForm, LogoutForm
 from tracker.web.maps import base_map
 from tracker.web.svgmap import STATUS_CLASSES, Point, render_map
@@ -86,7 +87,7 @@ def commune(code: str) -> Any:
         abort(404)
     parent = queries.unit(boundary_set, unit.parent_code) if unit.parent_code else None
     status = request.args.get("status", "")
-    if status not in STATUS_LABELS:
+    if status not in STATUSES:
         status = ""
     q = request.args.get("q", "").strip()[:100]
     flagged = request.args.get("flagged") == "1"
