@@ -14,7 +14,6 @@ import re
 import uuid
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select

@@ -201,7 +201,7 @@ def test_dashboard_table_sorts_and_switches_level(client: FlaskClient, province:
 def test_dashboard_explains_a_bad_date(client: FlaskClient, province: dict[str, Any]) -> None:
     sign_in(client)
     page = client.get("/?as_of=16-04-2025")
-    assert page.status_code == 200 and "không phải là ngày" in text(page)
+    assert page.status_code == 400 and "không phải là ngày" in text(page) and 'class="kpi"' not in text(page)
 
 
 def test_dashboard_in_english_uses_english_words(client: FlaskClient, province: dict[str, Any]) -> None:
@@ -226,7 +226,7 @@ def test_commune_officer_sees_only_their_communes(client: FlaskClient, province:
 
 def test_map_colours_communes_with_a_legend_and_links(client: FlaskClient, province: dict[str, Any]) -> None:
     sign_in(client)
-    page = text(client.get("/map?as_of=2025-04-16"))
+    page = text(client.get("/map?as_of=2025-04-16&points=1"))
     assert page.count('data-code="') == 4
     assert re.search(r'<a href="/map\?commune=90001[^"]*#info"><path class="p\d"', page)
     assert 'class="legend"' in page and "Từ 75 % đến dưới 100 %" in page and "Không có kế hoạch" in page
@@ -248,6 +248,7 @@ def test_map_switches_between_boundary_sets(client: FlaskClient, province: dict[
     page = text(client.get("/map?set=t2"))
     assert '<option value="t2" selected>' in page and '<option value="t">' in page
     assert client.get("/map?set=nope").status_code == 404
+    assert "nope" in text(client.get("/map?set=nope"))
 
 
 def test_map_can_hide_households(client: FlaskClient, province: dict[str, Any]) -> None:

@@ -20,10 +20,10 @@ from tracker.boundaries.models import BoundarySet
 from tracker.boundaries.service import get_set
 from tracker.crosswalks import comparison, files, service
 from tracker.crosswalks.models import Crosswalk
+from tracker.dbtypes import utcnow
 from tracker.errors import ApiError
 from tracker.exports.service import CSV, XLSX
 from tracker.exports.writers import csv_stream, file_chunks, xlsx_file
-from tracker.dbtypes import utcnow
 from tracker.extensions import db
 from tracker.http import attachment
 from tracker.progress.service import today_vn

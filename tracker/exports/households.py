@@ -16,10 +16,19 @@ from sqlalchemy import select
 
 from sync.vocabulary import FUNDING_SOURCES, STAGES, TZ
 from tracker.boundaries.models import AdminUnit
-from tracker.exports.service import LABELS, mask_national_id
+from tracker.exports.service import (
+    CSV,
+    HOUSEHOLD_COLUMNS,
+    LABELS,
+    XLSX,
+    header_block,
+    mask_national_id,
+    page_header,
+)
+from tracker.exports.writers import csv_stream, file_chunks, primed, xlsx_file
 from tracker.extensions import db
 from tracker.households.models import HouseholdRevision, RevisionAssignment
-from tracker.progress.service import ReportContext, known_filter
+from tracker.progress.service import ReportContext, context_from_args, known_filter
 
 CHUNK_ROWS = 5000
 DATED = STAGES + ("withdrawn",)
@@ -102,3 +111,25 @@ def household_rows(ctx: ReportContext, filters: dict[str, Any], lang: str, mask_
             lat, lon, accuracy, flag, yes[bool(review)],
             revision, received.astimezone(TZ) if received else None,
         )
+
+
+HOUSEHOLDS_TITLE = ("Danh sách hộ được hỗ trợ nhà ở", "Households supported with housing")
+
+
+def households_file(
+    args: dict[str, Any], scope: frozenset[str] | None, mask_ids: bool, fmt: str
+) -> tuple[Iterator[bytes], str, str]:
+    """The households list as a streamed file ``(chunks, mimetype, file name)``: the API and the pages use it."""
+    ctx = context_from_args(args, scope)
+    lang = args["lang"]
+    filters = {k: args[k] for k in ("commune", "status", "support_type") if args.get(k)}
+    described = ", ".join(f"{k}={v}" for k, v in filters.items())
+    extra = [("Lọc", "Filters", described)] if described else []
+    header = header_block(ctx, HOUSEHOLDS_TITLE, lang, extra)
+    rows = primed(household_rows(ctx, filters, lang, mask_ids=mask_ids))
+    name = f"households-{ctx.as_of.isoformat()}"
+    if fmt == "xlsx":
+        handle = xlsx_file("Hộ gia đình" if lang == "vi" else "Households", header, HOUSEHOLD_COLUMNS, rows, lang,
+                           page_header(ctx, HOUSEHOLDS_TITLE, lang))
+        return file_chunks(handle), XLSX, f"{name}.xlsx"
+    return csv_stream(header, HOUSEHOLD_COLUMNS, rows, lang), CSV, f"{name}.csv"

@@ -5,7 +5,6 @@ openpyxl's write-only mode into a spooled temporary file read out in chunks.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from flask import Response, stream_with_context
@@ -15,11 +14,9 @@ from schemas.exports import HouseholdExportArgs, ProgressExportArgs
 from tracker.accounts.auth import auth_required, principal
 from tracker.api import Blueprint
 from tracker.exports import service
-from tracker.exports.households import household_rows
+from tracker.exports.households import households_file
 from tracker.exports.service import CSV, XLSX
-from tracker.exports.writers import csv_stream, file_chunks, primed, xlsx_file
 from tracker.http import attachment
-from tracker.progress.service import context_from_args
 
 blp = Blueprint("exports", __name__, url_prefix="/api/v1/export", description="Reports as Excel and CSV files")
 
@@ -51,32 +48,14 @@ def progress_csv(args: dict[str, Any]) -> Response:
     return attachment(*service.progress_file(args, principal().commune_scope(), "csv"))
 
 
-HOUSEHOLDS_TITLE = ("Danh sách hộ được hỗ trợ nhà ở", "Households supported with housing")
-
-
-def _households(args: dict[str, Any]) -> tuple[list[tuple[str, Any]], Iterator[tuple[Any, ...]], str, Any]:
-    caller = principal()
-    ctx = context_from_args(args, caller.commune_scope())
-    lang = args["lang"]
-    filters = {k: args[k] for k in ("commune", "status", "support_type") if k in args}
-    described = ", ".join(f"{k}={v}" for k, v in filters.items())
-    extra = [("Lọc", "Filters", described)] if described else []
-    header = service.header_block(ctx, HOUSEHOLDS_TITLE, lang, extra)
-    rows = primed(household_rows(ctx, filters, lang, mask_ids=caller.role == "viewer"))
-    return header, rows, f"households-{ctx.as_of.isoformat()}", ctx
-
-
 @blp.route("/households.xlsx")
 @blp.doc(**_file_doc(XLSX))
 @auth_required()
 @blp.arguments(HouseholdExportArgs, location="query", unknown=RAISE)
 def households_xlsx(args: dict[str, Any]) -> Response:
     """Households known at ``known_at`` with their status on ``as_of``; national IDs masked for viewers."""
-    header, rows, name, ctx = _households(args)
-    lang = args["lang"]
-    handle = xlsx_file("Hộ gia đình" if lang == "vi" else "Households", header, service.HOUSEHOLD_COLUMNS,
-                       rows, lang, service.page_header(ctx, HOUSEHOLDS_TITLE, lang))
-    return attachment(file_chunks(handle), XLSX, f"{name}.xlsx")
+    caller = principal()
+    return attachment(*households_file(args, caller.commune_scope(), caller.role == "viewer", "xlsx"))
 
 
 @blp.route("/households.csv")
@@ -85,6 +64,6 @@ def households_xlsx(args: dict[str, Any]) -> Response:
 @blp.arguments(HouseholdExportArgs, location="query", unknown=RAISE)
 def households_csv(args: dict[str, Any]) -> Response:
     """The households list as CSV, streamed row by row from the database."""
-    header, rows, name, _ = _households(args)
-    body = stream_with_context(csv_stream(header, service.HOUSEHOLD_COLUMNS, rows, args["lang"]))
-    return attachment(body, CSV, f"{name}.csv")
+    caller = principal()
+    chunks, mimetype, name = households_file(args, caller.commune_scope(), caller.role == "viewer", "csv")
+    return attachment(stream_with_context(chunks), mimetype, name)

@@ -25,8 +25,11 @@ Definitions (also in the README):
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import NamedTuple
+
+from sync.vocabulary import STAGES
 
 WINDOW_DAYS = 14
 PACE_DECIMALS = 2
@@ -95,3 +98,20 @@ def pace(
         projected_finish=projected,
         at_risk=at_risk,
     )
+
+
+def status_on(dates: Mapping[str, date | None], as_of: date) -> str | None:
+    """A household's status on ``as_of`` from its stage dates (``withdrawn`` included).
+
+    The last stage reached by that day; ``withdrawn`` once withdrawn; None
+    when its first dated stage is still to come (not yet in the programme);
+    ``surveyed`` for a record with no date at all. The rules the roll-up's
+    counts follow, so a map's dots agree with its figures.
+    """
+    withdrawn = dates.get("withdrawn")
+    if withdrawn is not None and withdrawn <= as_of:
+        return "withdrawn"
+    reached = [s for s in STAGES if (d := dates.get(s)) is not None and d <= as_of]
+    if reached:
+        return reached[-1]
+    return None if any(dates.get(s) for s in STAGES) else "surveyed"

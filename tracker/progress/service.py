@@ -26,7 +26,7 @@ households change, only their communes are counted again
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from threading import Lock
@@ -49,7 +49,7 @@ from tracker.plans.models import Plan, PlanRevision, PlanTarget
 from tracker.plans.service import default_plan, get_plan, revision_in_force
 from tracker.progress import kept
 from tracker.progress.pace import WINDOW_DAYS, window_start
-from tracker.progress.rollup import Rollup
+from tracker.progress.rollup import Rollup, parents
 from tracker.progress.tallies import BUDGET, COUNTS, FUNDS, SLOT, Tally, Unit, empty_tally, unassigned_summary
 
 HR = HouseholdRevision
@@ -289,6 +289,56 @@ def completed_by_day(ctx: ReportContext, days: Sequence[date]) -> list[int]:
         query = query.where(RA.commune_code.in_(sorted(ctx.scope)))
     spans = [(_day(start), _day(end), n) for start, end, n in db.session.execute(query)]
     return [sum(n for start, end, n in spans if start <= day and (end is None or end > day)) for day in days]
+
+
+def finish_days(ctx: ReportContext, rows: Iterable[dict[str, Any]]) -> dict[tuple[str, str], date]:
+    """The day each finished unit among ``rows`` reached its plan, by ``(level, code)``.
+
+    A finished unit (planned, nothing left) shows the day it finished rather
+    than a projection: the first day its supported households, counted by
+    the report's rules, reached the plan in force. ``rows`` may mix levels;
+    the ``total`` row stands for every commune.
+    """
+    wanted = [r for r in rows if r["planned"]["total"] > 0 and r["remaining"] == 0]
+    if not wanted:
+        return {}
+    states = household_states(ctx).c
+    per_commune: dict[str, dict[date, int]] = {}
+    for code, day, count in db.session.execute(
+        select(states.commune_code, states.supported_on, func.count())
+        .where(states.alive == 1, states.commune_code.is_not(None), states.supported_on <= ctx.as_of)
+        .group_by(states.commune_code, states.supported_on)
+    ):
+        days = per_commune.setdefault(code, {})
+        days[_day(day)] = days.get(_day(day), 0) + count  # type: ignore[index]
+    units = set_units(ctx.boundary_set)
+    found: dict[tuple[str, str], date] = {}
+    for row in wanted:
+        level, code = row["level"], row["code"]
+        by_day: dict[date, int] = {}
+        for commune, days in per_commune.items():
+            if _within(commune, level, code, units):
+                for day, count in days.items():
+                    by_day[day] = by_day.get(day, 0) + count
+        reached = 0
+        for day in sorted(by_day):
+            reached += by_day[day]
+            if reached >= row["planned"]["total"]:
+                found[(level, code)] = day
+                break
+    return found
+
+
+def _within(commune: str, level: str, code: str, units: dict[str, Unit]) -> bool:
+    if level == "total":
+        return True
+    if level == "commune":
+        return commune == code
+    unit = units.get(commune)
+    if unit is None:
+        return False
+    district, province = parents(unit, units)
+    return (district if level == "district" else province) == code
 
 
 def _day(value: date | str | None) -> date | None:

@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import gzip
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, g, render_template, request, session
 from flask_babel import get_locale, refresh
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from schemas.progress import MIN_DATE
 from sync.vocabulary import label
+from sync.vocabulary import today as today_vn
 from tracker.boundaries.models import BoundarySet
 from tracker.boundaries.service import get_set
 from tracker.households.service import default_set
@@ -25,15 +29,56 @@ COMPRESSIBLE = ("text/html", "text/css", "image/svg+xml", "text/csv")
 MIN_COMPRESS = 1024
 MAX_PAGE = 1_000_000  # far past any list; keeps OFFSET inside a database integer
 
+class BadQuery(Exception):
+    """A page's query string names a date, set, plan, level or unit that does not exist.
+
+    The page answers with the message and no figures: never a 500, and never
+    a page of other figures that could be taken for the ones asked for.
+    """
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
 def chosen_set() -> BoundarySet | None:
-    """``?set=NAME`` when it names a loaded set, else the default set."""
+    """``?set=NAME`` when it names a loaded set, else the default set; BadQuery for an unknown name."""
     name = request.args.get("set")
-    if name:
+    if name is not None:
         found = get_set(name)
         if found is None:
-            abort(404)
+            raise BadQuery(404, _("There is no map (boundary set) named “%(name)s”.", name=name[:40]))
         return found
     return default_set()
+
+
+def chosen_date() -> date:
+    """``?as_of=YYYY-MM-DD`` or today; BadQuery for a date that does not exist or is still to come."""
+    raw = request.args.get("as_of", "").strip()
+    today = today_vn()
+    if not raw:
+        return today
+    try:
+        value = date.fromisoformat(raw) if len(raw) == 10 else None
+    except ValueError:
+        value = None
+    if value is None or value < MIN_DATE:
+        raise BadQuery(400, _("“%(value)s” is not a date. Write it as YYYY-MM-DD, for example 2025-04-16.",
+                              value=raw[:20]))
+    if value > today:
+        raise BadQuery(400, _("%(day)s is still to come: figures exist up to today, %(today)s.",
+                              day=formatting.day(value), today=formatting.day(today)))
+    return value
+
+
+def chosen_choice(name: str, allowed: tuple[str, ...], default: str) -> str:
+    """``?name=`` among ``allowed``; BadQuery naming the allowed values otherwise."""
+    value = request.args.get(name, default)
+    if value not in allowed:
+        raise BadQuery(400, _("“%(value)s” is not a valid %(name)s: use %(allowed)s.", value=value[:20], name=name,
+                              allowed=", ".join(allowed)))
+    return value
 
 
 def scope() -> frozenset[str] | None:
@@ -153,6 +198,11 @@ def _compress(response: Response) -> Response:
 
 def render_error(status: int, message: str) -> tuple[str, int]:
     return render_template("error.html", status=status, message=message), status
+
+
+@bp.errorhandler(BadQuery)
+def bad_query(error: BadQuery) -> Any:
+    return render_error(error.status, error.message)
 
 
 @bp.errorhandler(403)

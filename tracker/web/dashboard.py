@@ -17,18 +17,20 @@ from tracker.boundaries.models import BoundarySet
 from tracker.boundaries.service import boundary_sets, unit_counts
 from tracker.dbtypes import utcnow
 from tracker.errors import ApiError
+from tracker.exports.households import households_file
+from tracker.exports.service import progress_file
+from tracker.http import attachment
 from tracker.plans.service import revision_in_force, revision_totals
-from schemas.progress import MIN_DATE
 from tracker.progress import service as progress_service
 from tracker.web import formatting, queries
 from tracker.web.auth import current_principal, login_required
-from tracker.web.blueprint import bp, chosen_set, locale_code, scope
+from tracker.web.blueprint import BadQuery, bp, chosen_choice, chosen_date, chosen_set, locale_code, scope
 from tracker.web.charts import ChartLabels, burn_up_svg
-from tracker.web.maps import base_map
-from tracker.web.svgmap import NO_PLAN, PERCENT_BINS, STATUS_CLASSES, STATUS_COLOURS, Point, percent_class, render_map
+from tracker.web.standing import Standing, standing
 
 MAX_MAP_POINTS = 20_000
 MAX_SAMPLES = 26
+OWN_COMMUNES = 12
 SORT_KEYS = ("risk", "name", "planned", "completed", "percent", "days_left", "projected")
 
 
@@ -36,38 +38,30 @@ def today() -> date:
     return progress_service.today_vn()
 
 
-def chosen_date() -> tuple[date, str]:
-    """``?as_of=YYYY-MM-DD`` or today; a bad date falls back to today with a message."""
-    raw = request.args.get("as_of", "").strip()
-    if not raw:
-        return today(), ""
-    try:
-        value = date.fromisoformat(raw)
-    except ValueError:
-        return today(), _("“%(value)s” is not a date; showing today.", value=raw[:20])
-    if value > today():
-        return today(), _("The date is in the future; showing today.")
-    if value < MIN_DATE:
-        return today(), _("“%(value)s” is not a date; showing today.", value=raw[:20])
-    return value, ""
-
-
-def report(boundary_set: BoundarySet, as_of: date, level: str, area: frozenset[str] | None) -> Any | None:
-    """The roll-up at ``level`` for the caller's area, or None when nothing can be reported."""
+def report(boundary_set: BoundarySet, as_of: date, level: str, area: frozenset[str] | None) -> Any:
+    """The roll-up at ``level`` for the caller's area (``?plan=`` when named); BadQuery for a bad plan or level."""
     service = progress_service
     try:
-        ctx = service.resolve(as_of, utcnow(), boundary_set.name, None, area)
+        ctx = service.resolve(as_of, utcnow(), boundary_set.name, request.args.get("plan"), area)
         return service.progress_report(ctx, level)
-    except ApiError:
-        return None
+    except ApiError as error:
+        raise BadQuery(error.status, error.message) from error
 
 
-def commune_figures(boundary_set: BoundarySet, code: str, as_of: date) -> dict[str, Any] | None:
-    """One commune's row as of a date (the caller may see it: checked before)."""
+def readings(found: Any, rows: list[dict[str, Any]]) -> dict[tuple[str, str], Standing]:
+    """Each row's standing (finished on which day, overdue by how much, at risk, no plan)."""
+    loc = locale_code()
+    days = progress_service.finish_days(found.ctx, rows)
+    return {(r["level"], r["code"]): standing(r, days.get((r["level"], r["code"])), loc) for r in rows}
+
+
+def commune_figures(boundary_set: BoundarySet, code: str, as_of: date) -> tuple[dict[str, Any] | None, Standing | None]:
+    """One commune's row as of a date and its standing (the caller may see it: checked before)."""
     found = report(boundary_set, as_of, "commune", frozenset({code}))
-    if found is None:
-        return None
-    return next((row for row in found.rows if row["code"] == code), None)
+    row = next((row for row in found.rows if row["code"] == code), None)
+    if row is None:
+        return None, None
+    return row, readings(found, [row])[("commune", code)]
 
 
 def sort_rows(rows: list[dict[str, Any]], key: str, descending: bool) -> list[dict[str, Any]]:
@@ -142,128 +136,95 @@ def index() -> Any:
 @login_required()
 def dashboard() -> Any:
     boundary_set = chosen_set()
-    as_of, date_note = chosen_date()
+    as_of = chosen_date()
     if boundary_set is None:
-        return render_template("dashboard.html", boundary_set=None, sets=[], as_of=as_of, note=date_note,
-                               main=None, rows=[], chart="", level="commune", sort="risk", desc=False,
-                               has_districts=False, today=today())
+        return render_template("dashboard.html", boundary_set=None, sets=[], as_of=as_of, main=None, rows=[],
+                               chart="", level="commune", sort="risk", desc=False, has_districts=False, today=today())
     area = scope()
     districts = _has_districts(boundary_set)
-    level = request.args.get("level", "district" if districts else "commune")
-    if level not in ("commune", "district") or (level == "district" and not districts):
+    own = area is not None and len(area) <= OWN_COMMUNES  # an officer's home: their communes first
+    level = chosen_choice("level", ("district", "commune") if districts else ("commune",),
+                          "district" if districts and not own else "commune")
+    district = chosen_district(boundary_set)
+    if district is not None:
         level = "commune"
     main = report(boundary_set, as_of, "commune", area)
-    table = main
-    if main is not None and level == "district":
-        table = report(boundary_set, as_of, "district", area)
+    table = report(boundary_set, as_of, "district", area) if level == "district" else main
     sort = request.args.get("sort", "risk")
     sort = sort if sort in SORT_KEYS else "risk"
     desc = request.args.get("dir") == "desc"
-    rows = sort_rows(table.rows, sort, desc) if table is not None else []
-    chart = burn_up(boundary_set, as_of, area, main) if main is not None else ""
+    rows = [r for r in table.rows if district is None or r["parent_code"] == district.code]
+    rows = sort_rows(rows, sort, desc)
+    shown = rows + ([main.totals] if main.totals else [])
     return render_template(
-        "dashboard.html", boundary_set=boundary_set, sets=boundary_sets(), as_of=as_of, note=date_note, main=main,
-        rows=rows, chart=chart, level=level, sort=sort, desc=desc, has_districts=districts, today=today(),
-        exports=export_links(boundary_set, as_of, level),
+        "dashboard.html", boundary_set=boundary_set, sets=boundary_sets(), as_of=as_of, main=main,
+        rows=rows, chart=burn_up(boundary_set, as_of, area, main), level=level, sort=sort, desc=desc,
+        has_districts=districts, today=today(), exports=export_links(boundary_set, as_of, level),
+        district=district, readings=readings(main, shown), units=queries.unit_index(boundary_set),
+        province=queries.province(boundary_set), heading=own_heading(boundary_set, area) if own else "",
     )
 
 
+def own_heading(boundary_set: BoundarySet, area: frozenset[str] | None) -> str:
+    """The page title of an officer's home: their communes by type and name ("Xã Chiềng Mung")."""
+    units = queries.unit_index(boundary_set)
+    return ", ".join(f"{units[c].unit_type} {units[c].name}".strip() for c in sorted(area or ()) if c in units)
+
+
+def chosen_district(boundary_set: BoundarySet) -> Any:
+    """``?district=CODE``: the district whose communes the table lists; BadQuery when the map has no such district."""
+    code = request.args.get("district")
+    if code is None:
+        return None
+    found = queries.unit(boundary_set, code, "district")
+    if found is None:
+        raise BadQuery(404, _("There is no district “%(code)s” on the %(set)s map.", code=code[:20],
+                              set=boundary_set.name))
+    return found
+
+
 def export_links(boundary_set: BoundarySet, as_of: date, level: str) -> list[tuple[str, str]]:
-    return [(fmt.upper(), url_for("web.export", fmt=fmt, set=boundary_set.name, as_of=as_of.isoformat(),
-                                  level=level, lang=locale_code()))
-            for fmt in ("xlsx", "csv")]
+    """The report files of this page, and the households list for every role that may read households."""
+    common = {"set": boundary_set.name, "as_of": as_of.isoformat(), "lang": locale_code()}
+    links = [(_("Report") + f" {fmt.upper()}", url_for("web.export", fmt=fmt, level=level, **common))
+             for fmt in ("xlsx", "csv")]
+    links += [(_("Households") + f" {fmt.upper()}", url_for("web.export_households", fmt=fmt, **common))
+              for fmt in ("xlsx", "csv")]
+    return links
+
+
+def _file_args(boundary_set: BoundarySet | None) -> dict[str, Any]:
+    if boundary_set is None:
+        raise BadQuery(404, _("No boundaries have been loaded yet."))
+    lang = chosen_choice("lang", ("vi", "en"), locale_code())
+    return {"as_of": chosen_date(), "set_name": boundary_set.name, "plan": request.args.get("plan"), "lang": lang}
 
 
 @bp.route("/export/progress.<fmt>")
 @login_required()
 def export(fmt: str) -> Any:
     """The progress report file of the exports service, for a signed-in browser (the API wants a token)."""
-    from tracker.exports.service import progress_file
-    from tracker.http import attachment
-
     if fmt not in ("xlsx", "csv"):
         abort(404)
     boundary_set = chosen_set()
-    if boundary_set is None:
-        abort(404)
-    as_of, _note = chosen_date()
-    level = request.args.get("level", "commune")
-    if level not in ("province", "district", "commune") or (level == "district" and not _has_districts(boundary_set)):
-        level = "commune"
-    lang = request.args.get("lang") if request.args.get("lang") in ("vi", "en") else locale_code()
-    args = {"as_of": as_of, "set_name": boundary_set.name, "level": level, "lang": lang}
-    return attachment(*progress_file(args, current_principal().commune_scope(), fmt))
+    args = _file_args(boundary_set)
+    levels = ("province", "district", "commune") if _has_districts(boundary_set) else ("province", "commune")
+    args["level"] = chosen_choice("level", levels, "commune")
+    try:
+        return attachment(*progress_file(args, current_principal().commune_scope(), fmt))
+    except ApiError as error:
+        raise BadQuery(error.status, error.message) from error
 
 
-def legend() -> list[tuple[str, str]]:
-    loc = locale_code()
-    items = []
-    for name, low, high, _colour in PERCENT_BINS:
-        if high == float("inf"):
-            label = _("%(low)s or more", low=formatting.percent(low, loc))
-        else:
-            label = _("%(low)s to under %(high)s", low=formatting.number(low, loc) + " %",
-                      high=formatting.number(high, loc) + " %")
-        items.append((name, label))
-    items.append((NO_PLAN[0], _("No plan")))
-    return items
-
-
-def status_legend() -> list[tuple[str, str]]:
-    return [("s0", _("Surveyed or approved")), ("s1", _("Started")), ("s2", _("Completed or handed over")),
-            ("s3", _("Withdrawn"))]
-
-
-@bp.route("/map")
+@bp.route("/export/households.<fmt>")
 @login_required()
-def completion_map() -> Any:
-    boundary_set = chosen_set()
-    as_of, date_note = chosen_date()
-    if boundary_set is None:
+def export_households(fmt: str) -> Any:
+    """The households list of the caller's area (national IDs masked for viewers), as the API gives it."""
+    if fmt not in ("xlsx", "csv"):
         abort(404)
-    area = scope()
-    main = report(boundary_set, as_of, "commune", area)
-    rows = {row["code"]: row for row in main.rows} if main is not None else {}
-    base = base_map(boundary_set)
-    loc = locale_code()
-    visible = {s.code for s in base.shapes if queries.commune_visible(area, s.code)}
-    classes: dict[str, str] = {}
-    titles: dict[str, str] = {}
-    links: dict[str, str] = {}
-    common = {"set": boundary_set.name}
-    if request.args.get("as_of"):
-        common["as_of"] = as_of.isoformat()
-    show_points = request.args.get("points", "1") != "0"
-    if not show_points:
-        common["points"] = "0"
-    for shape in base.shapes:
-        row = rows.get(shape.code)
-        pct = row["percent_complete"] if row else None
-        if shape.code not in visible:
-            classes[shape.code] = "out"
-            continue
-        classes[shape.code] = percent_class(pct)
-        titles[shape.code] = f"{shape.name}: {formatting.percent(pct, loc)}"
-        links[shape.code] = url_for("web.completion_map", commune=shape.code, **common) + "#info"
-    selected = request.args.get("commune")
-    if selected not in visible:
-        selected = None
-    points: list[Point] = []
-    too_many = False
-    if show_points:
-        found = queries.map_points(boundary_set, area, MAX_MAP_POINTS)
-        too_many = len(found) > MAX_MAP_POINTS
-        if not too_many:
-            points = [Point(lon, lat, STATUS_CLASSES.get(status, "s0")) for lon, lat, status, _c in found]
-    svg = render_map(base, classes=classes, titles=titles, links=links, selected=selected, points=points,
-                     label=_("Completion by commune"))
-    info = None
-    if selected:
-        shape = base.shape(selected)
-        info = {"code": selected, "name": shape.name if shape else selected, "row": rows.get(selected)}
-    sets = boundary_sets()
-    return render_template(
-        "map.html", boundary_set=boundary_set, sets=sets, as_of=as_of, note=date_note, svg=svg, info=info,
-        legend=legend(), status_legend=status_legend(), status_colours=STATUS_COLOURS, show_points=show_points,
-        too_many=too_many, main=main, today=today(), common=common,
-    )
+    args = _file_args(chosen_set())
+    who = current_principal()
+    try:
+        return attachment(*households_file(args, who.commune_scope(), who.role == "viewer", fmt))
+    except ApiError as error:
+        raise BadQuery(error.status, error.message) from error

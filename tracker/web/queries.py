@@ -9,20 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, false, func, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
+from sync.vocabulary import PHOTO_STAGES as STAGES
+from sync.vocabulary import STATUSES
 from tracker.boundaries.models import AdminUnit, BoundarySet
+from tracker.boundaries.service import unit_counts
 from tracker.extensions import db
 from tracker.households.models import Conflict, Household, HouseholdRevision, Photo, RevisionAssignment
 from tracker.households.scope import revision_in_scope
+from tracker.progress.pace import status_on
 from tracker.text import fold
 
 Scope = frozenset[str] | None
 PAGE_SIZE = 50
-STAGES = ("before", "during", "after")
 
 
 def _like_escape(text: str) -> str:
@@ -165,23 +169,32 @@ def status_counts(boundary_set: BoundarySet, code: str, scope: Scope) -> dict[st
     return {status: count for status, count in rows}
 
 
-def map_points(boundary_set: BoundarySet, scope: Scope, limit: int) -> list[tuple[float, float, str, str | None]]:
-    """Current households as (lon, lat, status, commune) for a map; at most ``limit``."""
-    rows = db.session.execute(
-        select(HouseholdRevision.lon, HouseholdRevision.lat, HouseholdRevision.status, RevisionAssignment.details,
-               RevisionAssignment.commune_code)
-        .outerjoin(RevisionAssignment, and_(RevisionAssignment.revision_id == HouseholdRevision.id,
+def map_points(
+    boundary_set: BoundarySet, scope: Scope, limit: int, as_of: date, commune: str | None = None
+) -> list[tuple[float, float, str, str | None]]:
+    """Current households as (lon, lat, status on ``as_of``, commune) for a map; at most ``limit``.
+
+    A household not yet in the programme on ``as_of`` is not drawn; the
+    others take the status they had that day, as the report's counts do.
+    """
+    hr = HouseholdRevision
+    query = (
+        select(hr.lon, hr.lat, RevisionAssignment.details, RevisionAssignment.commune_code,
+               *(getattr(hr, f"{s}_on") for s in STATUSES))
+        .outerjoin(RevisionAssignment, and_(RevisionAssignment.revision_id == hr.id,
                                             RevisionAssignment.boundary_set_id == boundary_set.id))
-        .where(HouseholdRevision.superseded_at.is_(None), in_scope(scope))
-        .limit(limit + 1)
-    ).all()
+        .where(hr.superseded_at.is_(None), in_scope(scope))
+    )
+    if commune is not None:
+        query = query.where(RevisionAssignment.commune_code == commune)
     out = []
-    for lon, lat, status, details, commune in rows:
+    for lon, lat, details, code, *dates in db.session.execute(query.limit(limit + 1)):
+        status = status_on(dict(zip(STATUSES, dates)), as_of)
         # a recognised lat/lon swap is drawn where the household really is
         if details and "swapped_coordinates" in (details.get("flags") or []) and details.get("lat") is not None:
             lat, lon = details["lat"], details["lon"]
-        if lon is not None and lat is not None:
-            out.append((lon, lat, status, commune))
+        if status is not None and lon is not None and lat is not None:
+            out.append((lon, lat, status, code))
     return out
 
 
@@ -253,3 +266,37 @@ def search_communes(boundary_set: BoundarySet, scope: Scope, query: str, limit: 
     if scope is not None:
         stmt = stmt.where(AdminUnit.code.in_(sorted(scope)))
     return list(db.session.scalars(stmt.order_by(AdminUnit.name_ascii).limit(limit)))
+
+
+def has_level(boundary_set: BoundarySet, level: str) -> bool:
+    return unit_counts(boundary_set.id).get(level, 0) > 0
+
+
+@dataclass(frozen=True)
+class UnitFacts:
+    """What a page shows beside a unit's name: its type (xã, phường, thị trấn) and its parent."""
+
+    code: str
+    name: str
+    unit_type: str
+    parent_code: str | None
+    parent_name: str
+
+
+def unit_index(boundary_set: BoundarySet) -> dict[str, UnitFacts]:
+    """Every commune and district of the set by code, with its type and parent's name."""
+    rows = db.session.execute(
+        select(AdminUnit.code, AdminUnit.name, AdminUnit.unit_type, AdminUnit.parent_code, AdminUnit.level)
+        .where(AdminUnit.boundary_set_id == boundary_set.id)
+    ).all()
+    names = {(level, code): name for code, name, _t, _p, level in rows}
+    return {
+        code: UnitFacts(code, name, unit_type or "", parent,
+                        names.get(("district", parent)) or names.get(("province", parent)) or "")
+        for code, name, unit_type, parent, level in rows if level in ("commune", "district")
+    }
+
+
+def province(boundary_set: BoundarySet) -> AdminUnit | None:
+    return db.session.scalars(select(AdminUnit).where(AdminUnit.boundary_set_id == boundary_set.id,
+                                                      AdminUnit.level == "province")).first()

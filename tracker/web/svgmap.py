@@ -235,10 +235,12 @@ def render_map(
     label: str = "",
     only: set[str] | None = None,
     element_id: str = "map",
+    overlay: str = "",
 ) -> str:
     """The map as an ``<svg>`` element: communes filled by class, optional links and points.
 
-    ``only`` limits the drawn communes to those codes and zooms to them.
+    ``only`` limits the drawn communes to those codes and zooms to them;
+    ``overlay`` (see :func:`overlay_svg`) is drawn over the communes, under the points.
     """
     titles = titles or {}
     links = links or {}
@@ -264,9 +266,20 @@ def render_map(
         parts.append(body)
     if selected and (shape := base.shape(selected)) is not None and (only is None or selected in only):
         parts.append(f'<path class="selo" d="{shape.path}"/>')
+    parts.append(overlay)
     parts.append(_points_paths(base, points))
     parts.append("</svg>")
     return "".join(parts)
+
+
+def overlay_svg(shapes: Iterable[Shape]) -> str:
+    """Outlines and names of larger units (districts) to draw over the communes; never links."""
+    shapes = list(shapes)
+    if not shapes:
+        return ""
+    lines = "".join(f'<path d="{s.path}"/>' for s in shapes)
+    names = "".join(f'<text x="{s.centre[0]}" y="{s.centre[1]}">{escape(s.name)}</text>' for s in shapes)
+    return f'<g class="over">{lines}</g><g class="overname" aria-hidden="true">{names}</g>'
 
 
 def _zoomed_view(base: BaseMap, shapes: Sequence[Shape]) -> str:

@@ -23,7 +23,7 @@ from tracker.web.auth import (
     sign_out,
     sign_out_everywhere,
 )
-from tracker.web.blueprint import bp, chosen_set, page_number, scope
+from tracker.web.blueprint import BadQuery, bp, chosen_date, chosen_set, page_number, scope
 from tracker.web.forms import LoginForm, LogoutForm
 from tracker.web.maps import base_map
 from tracker.web.svgmap import STATUS_CLASSES, Point, render_map
@@ -79,12 +79,13 @@ def logout_everywhere() -> Any:
 @bp.route("/communes/<code>")
 @login_required()
 def commune(code: str) -> Any:
+    from tracker.web.dashboard import commune_figures
+
     boundary_set = chosen_set()
-    if boundary_set is None or not queries.commune_visible(scope(), code):
-        abort(404)
-    unit = queries.unit(boundary_set, code, "commune")
-    if unit is None:
-        abort(404)
+    unit = queries.unit(boundary_set, code, "commune") if boundary_set is not None else None
+    if unit is None or not queries.commune_visible(scope(), code):
+        raise BadQuery(404, _("There is no commune “%(code)s” on this map in your area.", code=code[:20]))
+    as_of = chosen_date()
     parent = queries.unit(boundary_set, unit.parent_code) if unit.parent_code else None
     status = request.args.get("status", "")
     if status not in STATUSES:
@@ -94,20 +95,16 @@ def commune(code: str) -> Any:
     page = page_number()
     rows, total = queries.households(boundary_set, scope(), commune=code, query=q, status=status, flagged=flagged,
                                      limit=queries.PAGE_SIZE, offset=(page - 1) * queries.PAGE_SIZE)
-    base = base_map(boundary_set)
     points = [Point(lon, lat, STATUS_CLASSES.get(s, "s0"))
-              for lon, lat, s, c in queries.map_points(boundary_set, scope(), 20_000) if c == code]
-    svg = render_map(base, classes={code: "here"}, selected=None, points=points, only={code},
+              for lon, lat, s, _c in queries.map_points(boundary_set, scope(), 20_000, as_of, commune=code)]
+    svg = render_map(base_map(boundary_set), classes={code: "here"}, selected=None, points=points, only={code},
                      label=unit.name, element_id="communemap")
-    from tracker.web.dashboard import chosen_date, commune_figures
-
-    as_of, _note = chosen_date()
-
+    figures, reading = commune_figures(boundary_set, code, as_of)
     return render_template(
         "commune.html", unit=unit, parent=parent, boundary_set=boundary_set, rows=rows, total=total, page=page,
         pages=max((total + queries.PAGE_SIZE - 1) // queries.PAGE_SIZE, 1), q=q, status=status, flagged=flagged,
-        counts=queries.status_counts(boundary_set, code, scope()), figures=commune_figures(boundary_set, code, as_of), as_of=as_of,
-        svg=svg, sets=boundary_sets(),
+        counts=queries.status_counts(boundary_set, code, scope()), figures=figures, reading=reading, as_of=as_of,
+        svg=svg, sets=boundary_sets(), province=queries.province(boundary_set),
     )
 
 
