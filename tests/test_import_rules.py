@@ -21,6 +21,7 @@ CORES = (
     "sync.decide",
     "sync.validate",
     "sync.records",
+    "sync.vocabulary",
     "tracker.geo.assign",
     "tracker.geo.crosswalk",
     "tracker.progress.pace",
