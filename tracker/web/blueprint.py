@@ -137,7 +137,17 @@ def page_helpers() -> dict[str, Any]:
         "level_label": lambda s: label("level", s, loc),
         "unit_type_label": lambda s: label("unit_type", s, loc) if s else "",
         "lang_url": _lang_url,
+        "unit_title": unit_title,
     }
+
+
+def unit_title(unit_type: str | None, name: str) -> str:
+    """A unit's name with its type in front ("Xã Pắc Ngà"), once: names that already carry it keep theirs."""
+    from tracker.text import fold
+
+    if not unit_type or fold(name).startswith(fold(unit_type) + " "):
+        return name
+    return f"{unit_type} {name}"
 
 
 def _lang_url(code: str) -> str:

@@ -24,7 +24,7 @@ from tracker.plans.service import revision_in_force, revision_totals
 from tracker.progress import service as progress_service
 from tracker.web import formatting, queries
 from tracker.web.auth import current_principal, login_required
-from tracker.web.blueprint import BadQuery, bp, chosen_choice, chosen_date, chosen_set, locale_code, scope
+from tracker.web.blueprint import BadQuery, bp, chosen_choice, chosen_date, chosen_set, locale_code, scope, unit_title
 from tracker.web.charts import ChartLabels, burn_up_svg
 from tracker.web.standing import Standing, standing
 
@@ -168,7 +168,7 @@ def dashboard() -> Any:
 def own_heading(boundary_set: BoundarySet, area: frozenset[str] | None) -> str:
     """The page title of an officer's home: their communes by type and name ("Xã Chiềng Mung")."""
     units = queries.unit_index(boundary_set)
-    return ", ".join(f"{units[c].unit_type} {units[c].name}".strip() for c in sorted(area or ()) if c in units)
+    return ", ".join(unit_title(units[c].unit_type, units[c].name) for c in sorted(area or ()) if c in units)
 
 
 def chosen_district(boundary_set: BoundarySet) -> Any:
