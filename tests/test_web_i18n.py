@@ -23,14 +23,21 @@ def _extracted() -> set[str]:
 def test_every_message_has_a_vietnamese_translation() -> None:
     with open(CATALOG / "messages.po", "rb") as handle:
         catalog = read_po(handle)
-    translated = {m.id: m.string for m in catalog if m.id}
+    # a plural message is keyed by its singular and translated when every form is
+    translated = {(m.id[0] if isinstance(m.id, tuple) else m.id): m.string if isinstance(m.string, str)
+                  else all(m.string) for m in catalog if m.id}
     missing = sorted(m for m in _extracted() if not translated.get(m))
     assert not missing, f"untranslated (run pybabel extract/update, see README): {missing}"
 
 
+def _key(value: str | tuple[str, ...] | list[str]) -> str | tuple[str, ...]:
+    """Plural messages come back as tuples from the .po file and as lists from the .mo file."""
+    return value if isinstance(value, str) else tuple(value)
+
+
 def test_compiled_catalog_matches_the_po_file() -> None:
     with open(CATALOG / "messages.po", "rb") as handle:
-        po = {m.id: m.string for m in read_po(handle) if m.id}
+        po = {_key(m.id): _key(m.string) for m in read_po(handle) if m.id}
     with open(CATALOG / "messages.mo", "rb") as handle:
-        mo = {m.id: m.string for m in read_mo(handle) if m.id}
+        mo = {_key(m.id): _key(m.string) for m in read_mo(handle) if m.id}
     assert po == mo, "messages.mo is stale: run pybabel compile -d tracker/translations"

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from html import escape
 
+MIN_LABEL_GAP = 56  # chart units between two date labels ("01/2025" is about 42 wide)
+
 
 @dataclass(frozen=True)
 class ChartLabels:
@@ -90,11 +92,15 @@ def burn_up_svg(
         yy = y(value)
         out.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{yy:.1f}" y2="{yy:.1f}"/>')
         out.append(f'<text class="ax" x="{left - 4}" y="{yy + 4:.1f}" text-anchor="end">{escape(number(value))}</text>')
-    # month ticks
-    for month in _month_starts(start, end):
+    # month ticks; labels (month/year) thinned so that they never run together
+    months = _month_starts(start, end)
+    every = max(1, math.ceil(MIN_LABEL_GAP * len(months) / plot_w)) if months else 1
+    for i, month in enumerate(months):
         xx = x(month)
         out.append(f'<line class="tick" x1="{xx:.1f}" x2="{xx:.1f}" y1="{top + plot_h}" y2="{top + plot_h + 4}"/>')
-        out.append(f'<text class="ax" x="{xx:.1f}" y="{top + plot_h + 16}" text-anchor="middle">{escape(day(month))}</text>')
+        if i % every == 0:
+            out.append(f'<text class="ax" x="{xx:.1f}" y="{top + plot_h + 16}" text-anchor="middle">'
+                       f'{month.month:02d}/{month.year}</text>')
     # plan: a step line through each revision
     steps = sorted((d, v) for d, v in plan_steps if d <= end)
     if steps:
