@@ -13,7 +13,8 @@ import re
 from datetime import datetime
 from typing import Any
 
-STAGES = ("surveyed", "approved", "started", "completed", "handed_over", "withdrawn")
+from sync.vocabulary import STATUSES as STAGES  # every dated stage, withdrawn included
+
 WHOLE_VND = re.compile(r"[0-9]{1,13}")
 Errors = dict[str, list[str]]
 

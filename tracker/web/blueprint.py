@@ -15,7 +15,7 @@ from sync.vocabulary import label
 from sync.vocabulary import today as today_vn
 from tracker.boundaries.models import BoundarySet
 from tracker.boundaries.service import get_set
-from tracker.households.service import default_set
+from tracker.households.service import set_in_force
 from tracker.web import LANGUAGES, formatting
 from tracker.web.auth import current_principal, may_review
 
@@ -43,14 +43,17 @@ class BadQuery(Exception):
 
 
 def chosen_set() -> BoundarySet | None:
-    """``?set=NAME`` when it names a loaded set, else the default set; BadQuery for an unknown name."""
+    """``?set=NAME`` when it names a loaded set, else the map in force on the chosen date (as the API does).
+
+    BadQuery for an unknown name.
+    """
     name = request.args.get("set")
     if name is not None:
         found = get_set(name)
         if found is None:
             raise BadQuery(404, _("There is no map (boundary set) named “%(name)s”.", name=name[:40]))
         return found
-    return default_set()
+    return set_in_force(chosen_date())
 
 
 def chosen_date() -> date:
