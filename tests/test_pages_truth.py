@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.progress_builders import at, load_province, plan, record, store
+from tests.progress_builders import at, centre, load_province, plan, record, store
 from tests.test_web import sign_in, text
 
 
@@ -143,3 +143,34 @@ def test_households_export_is_offered_and_masks_ids_for_viewers(client: FlaskCli
     body = csv.get_data(as_text=True)
     assert "Sùng A Páo" in body and "014085001234" not in body and "********1234" in body
     assert "Hoàn thành" in body
+
+
+def test_the_review_queue_states_each_problem_with_names_and_preselects_nothing(client: FlaskClient, finished) -> None:
+    lat, lon = centre("90002")
+    store([
+        record("90001", head="Lường Văn Khai", lat=lat, lon=lon),  # declared 90001, lies in 90002
+        record("90003", head="Quàng Thị Lan", accuracy=250.0),
+        record("90001", head="Tòng Văn Pọm", lat=0.0, lon=0.0),
+    ], received_at=at("2025-05-26 10:00"))
+    sign_in(client)
+    page = text(client.get("/review?lang=en"))
+    cards = {name: next(c for c in page.split('<li class="card">') if name in c) for name in
+             ("Lường Văn Khai", "Quàng Thị Lan", "Tòng Văn Pọm")}
+    assert "The officer declared Xã Một (Huyện A), but the GPS point lies in Xã Hai" in cards["Lường Văn Khai"]
+    assert "The GPS accuracy is 250 m: too coarse to tell the commune." in cards["Quàng Thị Lan"]
+    assert "The GPS point is 0, 0: the phone had no position fix." in cards["Tòng Văn Pọm"]
+    for card in cards.values():
+        assert '<option value="" selected disabled>choose a commune</option>' in card
+        assert not re.search(r'<option value="9\d+"[^>]*selected', card), "no commune is chosen for the manager"
+        assert not re.search(r">\d{5}<", card), "communes by name, never a bare code"
+
+
+def test_a_confirmed_coarse_fix_leaves_the_queue(client: FlaskClient, finished) -> None:
+    store([record("90003", head="Quàng Thị Lan", accuracy=250.0)], received_at=at("2025-05-26 10:00"))
+    sign_in(client)
+    page = text(client.get("/review?lang=en"))
+    action = re.search(r'action="(/review/assignments/\d+/\d+/confirm[^"]*)"', page).group(1).replace("&amp;", "&")
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    assert client.post(action, data={"csrf_token": token}).status_code == 302
+    after = text(client.get("/review?lang=en"))
+    assert "Flagged assignments <small>(0," in after and '<li class="card">' not in after

@@ -9,9 +9,12 @@ import numpy as np
 from tracker.boundaries.models import BoundarySet
 from tracker.boundaries.service import boundary_sets, commune_index
 from tracker.crosswalks.declared import judged, read_declared
-from tracker.geo.assign import FLAG_AMBIGUOUS, FLAG_OUTSIDE, FLAG_SWAPPED, Assignment
+from tracker.geo.assign import FLAG_AMBIGUOUS, FLAG_MISMATCH, FLAG_OUTSIDE, FLAG_SWAPPED, Assignment
 
-REVIEW_FLAGS = {FLAG_AMBIGUOUS, FLAG_OUTSIDE, FLAG_SWAPPED}
+# What a manager must look at: a point near a boundary, outside every commune, swapped, or in another
+# commune than the one the officer declared; and a fix too coarse to tell the commune.
+REVIEW_FLAGS = {FLAG_AMBIGUOUS, FLAG_OUTSIDE, FLAG_SWAPPED, FLAG_MISMATCH}
+LOW_ACCURACY_M = 100.0
 
 
 def assign_points(
@@ -35,14 +38,20 @@ def assign_points(
     return judged([batch.row(i) for i in range(len(batch))], declared, table)
 
 
-def assignment_row(revision_id: int, set_id: int, result: Assignment) -> dict[str, Any]:
+def assignment_row(
+    revision_id: int, set_id: int, result: Assignment, accuracy_m: float | None = None
+) -> dict[str, Any]:
+    """The assignment row of one revision under one set; a fix coarser than ``LOW_ACCURACY_M`` waits for review."""
     details = result.to_dict()
+    coarse = accuracy_m is not None and accuracy_m > LOW_ACCURACY_M
+    if coarse:
+        details["low_accuracy_m"] = accuracy_m
     return {
         "revision_id": revision_id,
         "boundary_set_id": set_id,
         "commune_code": result.commune,
         "flag": result.flag,
-        "needs_review": bool(REVIEW_FLAGS.intersection(result.flags)),
+        "needs_review": coarse or bool(REVIEW_FLAGS.intersection(result.flags)),
         "details": details,
     }
 

@@ -14,7 +14,7 @@ from tracker.extensions import db
 from tracker.households.models import Conflict, HouseholdRevision, RevisionAssignment
 from tracker.web import queries
 from tracker.web.auth import REVIEW_ROLES, current_principal, login_required
-from tracker.web.blueprint import bp, chosen_set, page_number, scope
+from tracker.web.blueprint import bp, chosen_set, page_number, scope, unit_title
 from tracker.web.forms import ConfirmAssignmentForm, MoveAssignmentForm, ResolveConflictForm
 
 PAGE = 30
@@ -26,11 +26,13 @@ class FlaggedItem:
     assignment: RevisionAssignment
     commune_name: str
     candidates: list[tuple[str, str]]
+    problems: list[str]
+    declared_name: str
 
 
 def flagged(boundary_set: BoundarySet, area: queries.Scope, offset: int, limit: int) -> tuple[list[FlaggedItem], int]:
-    """Current revisions whose assignment under the set waits for review."""
-    names = queries.unit_names(boundary_set, "commune")
+    """Current revisions whose assignment under the set waits for review, each with its problems in words."""
+    units = queries.unit_index(boundary_set)
     base = (
         select(HouseholdRevision, RevisionAssignment)
         .join(RevisionAssignment, and_(RevisionAssignment.revision_id == HouseholdRevision.id,
@@ -45,10 +47,57 @@ def flagged(boundary_set: BoundarySet, area: queries.Scope, offset: int, limit: 
     ):
         details = assignment.details or {}
         codes = list(dict.fromkeys([c for c in (details.get("candidates") or []) if c]
-                                   + [c for c in (details.get("nearest"), revision.declared_commune) if c]))
-        items.append(FlaggedItem(revision, assignment, names.get(assignment.commune_code or "", ""),
-                                 [(c, names.get(c, "")) for c in codes if c in names]))
+                                   + [c for c in (details.get("nearest"), revision.declared_commune,
+                                                  details.get("gps_commune")) if c]))
+        items.append(FlaggedItem(
+            revision, assignment, _named(units, assignment.commune_code),
+            [(c, _named(units, c)) for c in codes if c in units],
+            problems(revision, assignment, units), _named(units, revision.declared_commune),
+        ))
     return items, total
+
+
+def _named(units: dict[str, queries.UnitFacts], code: str | None) -> str:
+    """A commune as people name it: "Xã Chiềng Mung (Mai Sơn)"; a code no unit has stays a code."""
+    if not code:
+        return ""
+    unit = units.get(code)
+    if unit is None:
+        return code
+    title = unit_title(unit.unit_type, unit.name)
+    return f"{title} ({unit.parent_name})" if unit.parent_name else title
+
+
+def problems(revision: HouseholdRevision, assignment: RevisionAssignment,
+             units: dict[str, queries.UnitFacts]) -> list[str]:
+    """What is wrong with this household's location, one plain sentence each."""
+    details = assignment.details or {}
+    flags = details.get("flags") or ([assignment.flag] if assignment.flag else [])
+    said = []
+    lat, lon = revision.lat, revision.lon
+    if "outside" in flags:
+        if lat == 0 and lon == 0:
+            said.append(_("The GPS point is 0, 0: the phone had no position fix."))
+        elif details.get("nearest") and details.get("distance_m") is not None:
+            said.append(_("The GPS point lies outside every commune of the province, %(km)s km from %(nearest)s.",
+                          km=f"{details['distance_m'] / 1000:.1f}", nearest=_named(units, details["nearest"])))
+        else:
+            said.append(_("The GPS point lies outside every commune of the province."))
+    if "swapped_coordinates" in flags:
+        said.append(_("Latitude and longitude were swapped; put right, the point lies in %(commune)s.",
+                      commune=_named(units, assignment.commune_code) or _("no commune")))
+    if "ambiguous" in flags:
+        others = [_named(units, c) for c in details.get("candidates") or [] if c and c != assignment.commune_code]
+        said.append(_("The point is within its GPS accuracy of another commune: %(others)s.",
+                      others=", ".join(others) or _("a neighbouring commune")))
+    if "mismatch" in flags:
+        said.append(_("The officer declared %(declared)s, but the GPS point lies in %(gps)s.",
+                      declared=_named(units, revision.declared_commune),
+                      gps=_named(units, details.get("gps_commune") or assignment.commune_code)))
+    if details.get("low_accuracy_m") is not None:
+        said.append(_("The GPS accuracy is %(m)s m: too coarse to tell the commune.",
+                      m=f"{details['low_accuracy_m']:.0f}"))
+    return said
 
 
 def open_conflicts(area: queries.Scope, offset: int, limit: int) -> tuple[list[tuple[Conflict, HouseholdRevision]], int]:

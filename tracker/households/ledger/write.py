@@ -131,7 +131,8 @@ def append(changes: Sequence[Change], actor: Actor) -> datetime:
     """
     decided = standing_decisions([c.household_id for c in changes if c.previous is not None])
     for change in changes:
-        change.assignments = {set_id: assignment_row(0, set_id, a) for set_id, a in change.per_set.items()}
+        accuracy = (change.record.get("location") or {}).get("accuracy_m")
+        change.assignments = {set_id: assignment_row(0, set_id, a, accuracy) for set_id, a in change.per_set.items()}
         for set_id, row in change.assignments.items():
             if (decision := decided.get((change.household_id, set_id))) is not None:
                 apply_decision(row, decision, change.record)
@@ -254,7 +255,7 @@ def reassign_set(
             boundary_set, [r.lat for r in part], [r.lon for r in part],
             [r.accuracy_m or 0.0 for r in part], [r.declared_commune for r in part],
         )
-        rows = [assignment_row(r.id, boundary_set.id, a) for r, a in zip(part, results)]
+        rows = [assignment_row(r.id, boundary_set.id, a, r.accuracy_m) for r, a in zip(part, results)]
         for r, row in zip(part, rows):
             decision = decided.get(r.household_id)
             if decision is not None and r.revision > decision.revision:
