@@ -174,3 +174,35 @@ def test_a_confirmed_coarse_fix_leaves_the_queue(client: FlaskClient, finished) 
     assert client.post(action, data={"csrf_token": token}).status_code == 302
     after = text(client.get("/review?lang=en"))
     assert "Flagged assignments <small>(0," in after and '<li class="card">' not in after
+
+
+def test_the_officers_home_lists_what_needs_doing_first_and_searches(client: FlaskClient, finished) -> None:
+    store([record("90002", head="Mùa A Dế", status="approved", dates={"approved": "2025-01-20"})],
+          received_at=at("2025-05-26 10:00"))
+    sign_in(client, "commune_officer", "90002")
+    page = text(client.get("/?as_of=2025-06-01&lang=en"))
+    todo = page.split('id="todo"')[1].split("</section>")[0]
+    assert "late: 1" in todo and "photos missing: 2" in todo
+    assert todo.index("Mùa A Dế") < todo.index("Sùng A Páo"), "late first"
+    assert "not finished, 13 days after the deadline" in todo
+    found = text(client.get("/?as_of=2025-06-01&lang=en&q=mua+a+de")).split('id="todo"')[1].split("</section>")[0]
+    assert "Mùa A Dế" in found and "Sùng A Páo" not in found
+    mapped = text(client.get("/map?as_of=2025-06-01&lang=en"))
+    assert 'id="info"' in mapped and "<h2>Xã Hai</h2>" in mapped, "their commune's figures at once"
+
+
+def test_the_printable_report_gives_the_figures_a_province_sends_up(client: FlaskClient, finished) -> None:
+    sign_in(client)
+    page = text(client.get("/?as_of=2025-06-01"))
+    assert "/report?set=t&amp;as_of=2025-06-01" in page
+    printed = text(client.get("/report?set=t&as_of=2025-06-01"))
+    assert 'lang="vi"' in printed and "Báo cáo tiến độ xóa nhà tạm, nhà dột nát" in printed
+    houses = printed.split('id="report-houses"')[1].split("</table>")[0]
+    assert re.search(r"Tổng</th><td class=\"n\">7</td><td class=\"n\">5</td><td class=\"n\">4</td>", houses)
+    assert "57,14\xa0%" in houses  # 4 of 7, truncated
+    funding = printed.split('id="report-funding"')[1].split("</table>")[0].replace("\xa0", " ")
+    assert "Doanh nghiệp</th><td class=\"n\">5.000.000 ₫" in funding
+    assert "Ngân sách nhà nước theo kế hoạch</th><td class=\"n\">420.000.000 ₫" in funding
+    late = printed.split('id="report-late"')[1].split("</table>")[0]
+    assert "Xã Một" in late and "quá hạn 13 ngày, còn 3 nhà" in late and "Xã Ba" not in late
+    assert client.get("/report?as_of=2025-99-01").status_code == 400

@@ -1,7 +1,8 @@
 """A real server and a real browser: gunicorn on a free loopback port, Debian's headless Chromium.
 
 The server runs as a subprocess on a temporary SQLite database holding a
-small province (four communes, a plan, households) and two accounts. The
+small province (four communes, a plan, households) and three accounts (manager,
+officer, viewer). The
 browser tests skip, saying why, only when Chromium or its driver is not
 installed (``apt-get install chromium chromium-driver``).
 """
@@ -51,6 +52,7 @@ with app.app_context():
     ], received_at=at("2025-04-12 09:00"))
     create_user("quanly", sys.argv[2], "manager", [])
     create_user("canbo", sys.argv[2], "commune_officer", ["90002"])
+    create_user("xem", sys.argv[2], "viewer", ["90001", "90003"])
     db.session.commit()
 '''
 

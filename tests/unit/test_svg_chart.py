@@ -35,13 +35,15 @@ def test_burn_up_draws_plan_steps_completions_deadline_and_date() -> None:
 
 
 def _axis_labels(svg: str) -> list[tuple[float, str]]:
-    return [(float(x), text) for x, text in re.findall(r'<text class="ax" x="([\d.]+)" y="[\d.]+" '
-                                                      r'text-anchor="middle">([^<]+)</text>', svg)]
+    return [(float(x), text) for x, text in re.findall(r'<text class="ax" x="([\d.]+)" y="282" '
+                                                      r'text-anchor="(?:middle|end)">([^<]+)</text>', svg)]
 
 
 def test_date_axis_names_months_and_years_and_never_runs_together() -> None:
     short = _axis_labels(burn_up_svg([], [(date(2025, 1, 1), 10)], start=date(2025, 1, 1), end=date(2025, 5, 19)))
     assert [t for _, t in short] == ["01/2025", "02/2025", "03/2025", "04/2025", "05/2025"]
+    edge = burn_up_svg([], [(date(2025, 1, 1), 10)], start=date(2025, 1, 1), end=date(2025, 6, 3))
+    assert 'text-anchor="end">06/2025<' in edge, "a label at the right edge is not cut off"
     long = _axis_labels(burn_up_svg([], [(date(2020, 1, 1), 10)], start=date(2020, 1, 1), end=date(2025, 12, 31)))
     assert long[0][1] == "01/2020" and long[-1][1].endswith("2025")
     gaps = [b - a for (a, _), (b, _) in zip(long, long[1:])]

@@ -29,7 +29,7 @@ def select_locale() -> str:
 
 def init_app(app: Flask) -> None:
     from tracker.openrosa import pages  # noqa: F401  (the field app's pages)
-    from tracker.web import crosswalk, dashboard, mappage, review, views  # noqa: F401  (their routes)
+    from tracker.web import crosswalk, dashboard, mappage, printout, review, views  # noqa: F401  (their routes)
     from tracker.web.blueprint import bp
 
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)

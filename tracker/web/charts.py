@@ -99,7 +99,8 @@ def burn_up_svg(
         xx = x(month)
         out.append(f'<line class="tick" x1="{xx:.1f}" x2="{xx:.1f}" y1="{top + plot_h}" y2="{top + plot_h + 4}"/>')
         if i % every == 0:
-            out.append(f'<text class="ax" x="{xx:.1f}" y="{top + plot_h + 16}" text-anchor="middle">'
+            anchor = "end" if xx > width - right - MIN_LABEL_GAP / 2 else "middle"  # never cut at the edge
+            out.append(f'<text class="ax" x="{xx:.1f}" y="{top + plot_h + 16}" text-anchor="{anchor}">'
                        f'{month.month:02d}/{month.year}</text>')
     # plan: a step line through each revision
     steps = sorted((d, v) for d, v in plan_steps if d <= end)

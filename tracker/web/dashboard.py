@@ -27,6 +27,7 @@ from tracker.web.auth import current_principal, login_required
 from tracker.web.blueprint import BadQuery, bp, chosen_choice, chosen_date, chosen_set, locale_code, scope, unit_title
 from tracker.web.charts import ChartLabels, burn_up_svg
 from tracker.web.standing import Standing, standing
+from tracker.web.todo import to_do
 
 MAX_MAP_POINTS = 20_000
 MAX_SAMPLES = 26
@@ -162,6 +163,8 @@ def dashboard() -> Any:
         has_districts=districts, today=today(), exports=export_links(boundary_set, as_of, level),
         district=district, readings=readings(main, shown), units=queries.unit_index(boundary_set),
         province=queries.province(boundary_set), heading=own_heading(boundary_set, area) if own else "",
+        todo=to_do(boundary_set, area, as_of, main.ctx.deadline, request.args.get("q", "")[:100]) if own else None,
+        q=request.args.get("q", "")[:100],
     )
 
 

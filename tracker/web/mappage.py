@@ -60,6 +60,8 @@ def completion_map() -> Any:
     selected = request.args.get("commune")
     if selected is not None and selected not in visible:
         raise BadQuery(404, _("There is no commune “%(code)s” on this map in your area.", code=selected[:20]))
+    if selected is None and fitted is not None and len(fitted) == 1:
+        selected = next(iter(fitted))  # an officer of one commune sees its figures at once
     common = {"set": boundary_set.name, "as_of": as_of.isoformat()}
     show_points = request.args.get("points", "1" if fitted else "0") == "1"
     common["points"] = "1" if show_points else "0"
