@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from tests.helpers import real_file
 from tests.progress_builders import bearer
+from tests.test_web import sign_in
 from tracker.boundaries.models import AdminUnit, BoundarySet
 from tracker.demo.load import PLAN_NAME, load_demo, scale_rows
 from tracker.extensions import db
@@ -35,10 +36,10 @@ def test_demo_on_real_son_la_boundaries(runner, client) -> None:
     assert "SYNTHETIC" not in result.output
     sets = dict(db.session.execute(select(BoundarySet.name, BoundarySet.synthetic)).all())
     assert sets == {"2024": False, "2025": False}
-    assert _plan_totals(2) == (2_653, 405, 2_653 * 60_000_000 + 405 * 30_000_000)
-    assert sum(_plan_totals(1)[:2]) == 2_893
-    assert _plan_totals(2, f"{PLAN_NAME} (2025)") == _plan_totals(2)  # carried to the merged communes
-    assert sum(_plan_totals(1, f"{PLAN_NAME} (2025)")[:2]) == 2_893
+    assert _plan_totals(3) == (2_653, 405, 2_653 * 60_000_000 + 405 * 30_000_000)
+    assert sum(_plan_totals(1)[:2]) == 2_887 and sum(_plan_totals(2)[:2]) == 2_893
+    assert _plan_totals(3, f"{PLAN_NAME} (2025)") == _plan_totals(3)  # carried to the merged communes
+    assert sum(_plan_totals(2, f"{PLAN_NAME} (2025)")[:2]) == 2_893
     assert db.session.scalar(select(func.count()).select_from(Household)) == 3_058
     support = Counter(db.session.scalars(select(HouseholdRevision.support_type)))
     assert support == {"new_build": 2_653, "repair": 405}
@@ -59,6 +60,31 @@ def test_demo_on_real_son_la_boundaries(runner, client) -> None:
     assert default["boundary_set"] == "2024"
     later = client.get("/api/v1/progress?level=province&as_of=2025-08-01", headers=headers).get_json()
     assert later["boundary_set"] == "2025" and later["plan"]["name"] == f"{PLAN_NAME} (2025)"
+    _reported_figures(client)
+
+
+def _province(client, as_of: str) -> dict:
+    answer = client.get(f"/api/v1/progress?level=province&set=2024&as_of={as_of}", headers=bearer("manager"))
+    assert answer.status_code == 200, answer.json
+    return answer.json["totals"]
+
+
+def _reported_figures(client) -> None:
+    """Sơn La's figures as the province reported them (DESIGN.md, "Making the demo real")."""
+    march = _province(client, "2025-03-31")
+    assert march["planned"]["total"] == 2_887 and march["started"]["total"] == 2_337  # 550 left
+    april = _province(client, "2025-04-16")
+    assert april["planned"]["total"] == 2_893 and april["completed"]["total"] == 2_553
+    assert april["percent_complete"] == 88.24
+    final = _province(client, "2025-12-31")
+    assert final["planned"] == {"new_build": 2_653, "repair": 405, "total": 3_058}
+    assert final["completed"] == final["planned"] and final["percent_complete"] == 100.0
+    last = db.session.scalar(select(func.max(HouseholdRevision.completed_on)))
+    late = (last - date(2025, 5, 19)).days
+    sign_in(client)
+    page = client.get("/?set=2024&as_of=2025-12-31").get_data(as_text=True)
+    figures = page.split('class="figures"')[1].split("</section>")[0]
+    assert f"hoàn thành ngày {last:%d/%m/%Y}, chậm {late} ngày" in figures and "19/05/2025" in figures
 
 
 def test_demo_load_twice_changes_nothing(runner) -> None:

@@ -228,20 +228,29 @@ def test_status_dates_are_in_stage_order_and_not_in_the_future(demo):
         assert h["captured_at"][:10] == dates[h["status"]]
 
 
-def test_building_calendar(demo):
+def test_building_calendar_gives_son_la_reported_counts_exactly(demo):
     _, _, households = demo
     total = len(households)
+    assert total == 3058
 
-    def completed_by(day):
-        return sum(h["status_dates"].get("completed", "9999") <= day for h in households)
+    def reached_by(stage, day):
+        return sum(h["status_dates"].get(stage, "9999") <= day for h in households)
 
-    assert 0.84 * total <= completed_by("2025-04-16") <= 0.91 * total
-    assert 0.94 * total <= completed_by("2025-05-19") < total
-    started = [h["status_dates"]["started"] for h in households if "started" in h["status_dates"]]
-    assert sum("2025-01-01" <= d <= "2025-03-31" for d in started) > 0.8 * len(started)
+    assert reached_by("completed", "2025-04-16") == 2553, "supported on 16 April (88.24 % of 2,893)"
+    assert reached_by("completed", "2025-04-17") > 2553
+    assert reached_by("started", "2025-03-31") == 2337, "under way in the first quarter"
+    assert 0.94 * total <= reached_by("completed", "2025-05-19") < total, "a short tail after the deadline"
+    assert reached_by("completed", "2025-12-31") == total, "every house finished"
     statuses = Counter(h["status"] for h in households)
-    assert 0.003 * total <= statuses["withdrawn"] <= 0.02 * total
-    assert statuses["started"] >= 1 and statuses["approved"] >= 1
+    assert set(statuses) <= {"completed", "handed_over"}
+
+
+def test_a_smaller_demo_keeps_the_reported_shares(small):
+    communes, plan = small
+    households = demo_households(communes, plan, TODAY, fraction=0.2)
+    n = len(households)
+    done = sum(h["status_dates"].get("completed", "9999") <= "2025-04-16" for h in households)
+    assert done == round(2553 * n / 3058)
 
 
 def test_funding_lines(demo):

@@ -18,13 +18,15 @@ import unicodedata
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import numpy as np
 import shapely
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
+
+from tracker.demo import calendar
 
 NEW_BUILD_VND = 60_000_000
 REPAIR_VND = 30_000_000
@@ -89,15 +91,6 @@ NOTES = ("Hộ neo đơn, người cao tuổi", "Gia đình có người khuyế
          "Tháo dỡ nhà cũ, dựng lại trên nền cũ", "Đoàn thanh niên hỗ trợ ngày công",
          "Đường vào bản khó đi, vận chuyển vật liệu chậm", "Hộ góp thêm gỗ và ngày công")
 
-# Completion calendar, share of the houses that get finished (dates, cumulative):
-# slow in the cool months, a sprint through March to mid-April, nearly all by
-# the May 19 deadline, a tail into the rainy season.
-COMPLETION_CURVE = (
-    (date(2025, 1, 25), 0.0), (date(2025, 2, 28), 0.12), (date(2025, 3, 15), 0.28),
-    (date(2025, 3, 31), 0.55), (date(2025, 4, 16), 0.90), (date(2025, 5, 19), 0.995),
-    (date(2025, 6, 30), 1.0),
-)
-OUTCOMES = (("withdrawn", 0.01), ("stuck_started", 0.01), ("stuck_approved", 0.004))
 GPS_MISTAKE_SHARE = 0.005
 GPS_MISTAKE_KINDS = ("swapped", "zero", "near_boundary")
 
@@ -200,8 +193,10 @@ def demo_households(communes: Iterable[Any], plan_rows: Iterable[dict[str, Any]]
     ethnicities = _ethnicities(slots, by_code, rng)
     villages = _village_choices(slots, by_code, rng)
     used_ids: set[str] = set()
+    timelines = [calendar.timeline(support, rng) for _, support in slots]
+    calendar.calibrate(timelines)
     records = [
-        _household(code, support, ethnicity, villages[i][0], today, rng, used_ids)
+        _household(code, support, ethnicity, villages[i][0], calendar.clip_to(today, timelines[i]), rng, used_ids)
         for i, ((code, support), ethnicity) in enumerate(zip(slots, ethnicities))
     ]
     _place(records, slots, villages, by_code, rng)
@@ -265,12 +260,11 @@ def _villages(commune: DemoCommune, households: int,
     return [(_nfc(n), p) for n, p in zip(names, centres)], weights
 
 
-def _household(code: str, support: str, ethnicity: str, village: str, today: date,
+def _household(code: str, support: str, ethnicity: str, village: str, stages: dict[str, date],
                rng: np.random.Generator, used_ids: set[str]) -> dict[str, Any]:
-    """Everything about one household except its GPS point."""
+    """Everything about one household except its GPS point (``stages``: its dates, cut at today)."""
     male = rng.random() < 0.72
     born = int(round(rng.triangular(1948, 1976, 2002)))
-    stages = _clip_to(today, _timeline(support, rng))
     status = next(reversed(stages))
     return {
         "id": str(uuid.UUID(bytes=rng.bytes(16), version=4)),
@@ -336,64 +330,7 @@ def _funding(support: str, rng: np.random.Generator) -> list[dict[str, Any]]:
     return lines
 
 
-# ------------------------------------------------------------- the calendar
-
-
-def _timeline(support: str, rng: np.random.Generator) -> dict[str, date]:
-    """Stage dates for one house, before cutting at today."""
-    outcome = _pick(OUTCOMES + (("finished", 1.0 - sum(p for _, p in OUTCOMES)),), rng)
-    if outcome == "finished":
-        return _finished_timeline(support, rng)
-    if outcome == "stuck_started":
-        started = _day_between(date(2025, 3, 20), date(2025, 5, 25), rng)
-        return _before(started, rng) | {"started": started}
-    if outcome == "stuck_approved":
-        approved = _day_between(date(2025, 3, 15), date(2025, 5, 10), rng)
-        return {"surveyed": approved - _days(15, 60, rng), "approved": approved}
-    approved = _day_between(date(2024, 12, 15), date(2025, 2, 20), rng)
-    stages = {"surveyed": approved - _days(15, 60, rng), "approved": approved}
-    if rng.random() < 0.5:
-        stages["started"] = approved + _days(5, 25, rng)
-    return stages | {"withdrawn": max(stages.values()) + _days(10, 60, rng)}
-
-
-def _finished_timeline(support: str, rng: np.random.Generator) -> dict[str, date]:
-    """Completion from the campaign curve, building time counted back from it."""
-    completed = _completion_day(rng)
-    building = _days(30, 65, rng) if support == "new_build" else _days(10, 30, rng)
-    earliest = _day_between(date(2025, 1, 2), date(2025, 1, 12), rng)
-    started = max(completed - building, earliest)
-    stages = _before(started, rng) | {"started": started, "completed": completed}
-    if rng.random() < 0.65:
-        stages["handed_over"] = completed + _days(2, 21, rng)
-    return stages
-
-
-def _before(started: date, rng: np.random.Generator) -> dict[str, date]:
-    """Survey, then approval a few weeks before the start of works."""
-    approved = started - _days(5, 25, rng)
-    return {"surveyed": approved - _days(15, 60, rng), "approved": approved}
-
-
-def _completion_day(rng: np.random.Generator) -> date:
-    """Inverse of the completion curve at a uniform draw."""
-    shares = [share for _, share in COMPLETION_CURVE]
-    ordinals = [day.toordinal() for day, _ in COMPLETION_CURVE]
-    return date.fromordinal(int(np.interp(rng.random(), shares, ordinals)))
-
-
-def _clip_to(today: date, stages: dict[str, date]) -> dict[str, date]:
-    """The stages reached by ``today`` (a survey in the future is pulled back to today)."""
-    kept = {stage: day for stage, day in stages.items() if day <= today}
-    return kept or {"surveyed": min(stages["surveyed"], today)}
-
-
-def _day_between(first: date, last: date, rng: np.random.Generator) -> date:
-    return first + timedelta(days=int(rng.integers((last - first).days + 1)))
-
-
-def _days(low: int, high: int, rng: np.random.Generator) -> timedelta:
-    return timedelta(days=int(rng.integers(low, high + 1)))
+# ------------------------------------------------------------- time stamps
 
 
 def _stamp(day: date, rng: np.random.Generator, afternoon: bool = False) -> str:
