@@ -85,6 +85,8 @@ def _reported_figures(client) -> None:
     page = client.get("/?set=2024&as_of=2025-12-31").get_data(as_text=True)
     figures = page.split('class="figures"')[1].split("</section>")[0]
     assert f"hoàn thành ngày {last:%d/%m/%Y}, chậm {late} ngày" in figures and "19/05/2025" in figures
+    history = page.split('id="history"')[1].split("</section>")[0].replace("\xa0", " ")
+    assert "Sơn La 2020–2024" in history and "9.317 nhà, hỗ trợ 441.287.000.000 ₫" in history
 
 
 def test_demo_load_twice_changes_nothing(runner) -> None:

@@ -14,11 +14,11 @@ from tracker.households.models import (
     SyncCounter,
 )
 from tracker.openrosa.models import OpenRosaSubmission
-from tracker.plans.models import Plan, PlanRevision, PlanTarget
+from tracker.plans.models import Plan, PlanRevision, PlanTarget, ProgrammeResult
 from tracker.progress.models import CommuneTally, TallyState
 
 __all__ = [
     "AdminUnit", "ApiToken", "AssignmentDecision", "AuditEvent", "BoundarySet", "CommuneTally", "Conflict", "Crosswalk",
     "CrosswalkLink", "Device", "Household", "HouseholdRevision", "LoginAttempt", "OpenRosaSubmission", "Photo", "Plan", "PlanRevision",
-    "PlanTarget", "RevisionAssignment", "SyncBatch", "SyncCounter", "TallyState", "User", "UserArea",
+    "PlanTarget", "ProgrammeResult", "RevisionAssignment", "SyncBatch", "SyncCounter", "TallyState", "User", "UserArea",
 ]

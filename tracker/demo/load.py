@@ -28,6 +28,7 @@ from tracker.geo import sources
 from tracker.geo.synthetic import synthetic_province, write_geojson
 from tracker.households.ledger import reassign_set
 from tracker.households.service import create_households
+from tracker.plans.history import record_result
 from tracker.plans.service import add_revision
 
 PLAN_NAME = "Sơn La 2025"
@@ -38,6 +39,9 @@ DEADLINE = date(2025, 5, 19)
 # (2,653 + 405) at the end, all finished.
 REVISIONS = ((2_887, date(2025, 1, 1)), (2_893, date(2025, 4, 1)))
 FINAL_EFFECTIVE = date(2025, 4, 20)
+# The programme before this one, as history (its houses are not in the demo's records).
+HISTORY = ("Sơn La 2020–2024", 2020, 2024, 9_317, 441_287_000_000,
+           "Reported result of the 2020–2024 programme: 9,317 houses, 441.287 billion VND of support")
 NEW_BUILDS, REPAIRS = 2_653, 405
 
 
@@ -180,6 +184,7 @@ def load_demo(today: date, seed: int = 2025, env: dict[str, str] | None = None,
     summary.plan_revisions, final_rows = load_plan(plan_set, communes, seed)
     summary.households = load_households(communes, final_rows, today, seed, progress)
     summary.plan_revisions += carry_to_new_map(PLAN_NAME)
+    record_result(*HISTORY)
     province = db.session.scalar(select(AdminUnit.code).where(
         AdminUnit.boundary_set_id == plan_set.id, AdminUnit.level == "province"))
     summary.users = load_users(final_rows, province, password)

@@ -64,3 +64,23 @@ class PlanTarget(db.Model):
     budget_vnd: Mapped[int] = mapped_column(BigInteger, default=0)
 
     revision: Mapped[PlanRevision] = relationship(back_populates="targets")
+
+
+class ProgrammeResult(db.Model):
+    """A finished programme's result as the province reported it (houses and support), kept as history.
+
+    Earlier programmes were not tracked household by household here, so
+    their figures are the reported totals, shown beside the current plan
+    and never mixed into its counts.
+    """
+
+    __tablename__ = "programme_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    first_year: Mapped[int]
+    last_year: Mapped[int]
+    houses: Mapped[int]
+    support_vnd: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -20,6 +20,7 @@ from tracker.errors import ApiError
 from tracker.exports.households import households_file
 from tracker.exports.service import progress_file
 from tracker.http import attachment
+from tracker.plans.history import programme_results
 from tracker.plans.service import revision_in_force, revision_totals
 from tracker.progress import service as progress_service
 from tracker.web import formatting, queries
@@ -164,7 +165,7 @@ def dashboard() -> Any:
         district=district, readings=readings(main, shown), units=queries.unit_index(boundary_set),
         province=queries.province(boundary_set), heading=own_heading(boundary_set, area) if own else "",
         todo=to_do(boundary_set, area, as_of, main.ctx.deadline, request.args.get("q", "")[:100]) if own else None,
-        q=request.args.get("q", "")[:100],
+        q=request.args.get("q", "")[:100], history=programme_results(),
     )
 
 

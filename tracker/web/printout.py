@@ -11,6 +11,7 @@ from typing import Any
 from flask import render_template
 from flask_babel import gettext as _
 
+from tracker.plans.history import programme_results
 from tracker.web import queries
 from tracker.web.auth import login_required
 from tracker.web.blueprint import BadQuery, bp, chosen_date, chosen_set, scope
@@ -37,7 +38,8 @@ def printable_report() -> Any:
     late.sort(key=lambda r: (LATE_KINDS.index(read[(r["level"], r["code"])].kind), r["percent_complete"] or 0))
     return render_template("report.html", boundary_set=boundary_set, as_of=as_of, main=main, rows=units.rows,
                            late=late, readings=read, units=queries.unit_index(boundary_set),
-                           province=queries.province(boundary_set), level=level, total_reading=_total(read))
+                           province=queries.province(boundary_set), level=level, total_reading=_total(read),
+                           history=programme_results())
 
 
 def _total(read: dict[tuple[str, str], Standing]) -> Standing | None:
