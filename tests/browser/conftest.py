@@ -50,6 +50,8 @@ with app.app_context():
         record("90003", head="Đinh Văn Mường"),
         record("90003", head="Vì Văn Xa", lat=0.0, lon=0.0),
     ], received_at=at("2025-04-12 09:00"))
+    store([record("90002", head="Tòng Văn Pọm", status="approved", lat=0.0, lon=0.0)],
+          received_at=at("2025-04-13 09:00"))
     create_user("quanly", sys.argv[2], "manager", [])
     create_user("canbo", sys.argv[2], "commune_officer", ["90002"])
     create_user("xem", sys.argv[2], "viewer", ["90001", "90003"])

@@ -149,4 +149,5 @@ def test_review_queue_confirm_in_the_browser(browser: Any, live_server: str, scr
     shoot(browser, screenshots, "review-phone")
     follow(browser, card.find_element(by.XPATH, ".//button[normalize-space()='Xác nhận']").click)
     assert "Đã xác nhận xã của Vì Văn Xa" in browser.find_element(by.CSS_SELECTOR, "p.msg").text
-    assert "(0," in browser.find_element(by.ID, "flagged").text
+    remaining = browser.find_elements(by.CSS_SELECTOR, "#flagged + ul .card")
+    assert not any("Vì Văn Xa" in card.text for card in remaining), "confirmed: out of the queue"

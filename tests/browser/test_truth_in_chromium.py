@@ -79,7 +79,7 @@ def test_the_review_queue_says_what_is_wrong(browser: Any, live_server: str, scr
     browser.set_window_size(*SIZES["phone"])
     sign_in(browser, live_server)
     browser.get(live_server + "/review")
-    card = next(c for c in browser.find_elements(by.CSS_SELECTOR, "#flagged + ul .card") if "Vì Văn Xa" in c.text)
+    card = next(c for c in browser.find_elements(by.CSS_SELECTOR, "#flagged + ul .card") if "Tòng Văn Pọm" in c.text)
     assert "Điểm GPS là 0, 0: điện thoại chưa bắt được vị trí." in card.text
     chosen = card.find_element(by.CSS_SELECTOR, "select[name=commune]")
     assert chosen.get_attribute("value") == "", "no commune chosen in advance"
@@ -95,7 +95,7 @@ def test_an_officer_lands_on_their_commune(browser: Any, live_server: str, scree
     browser.get(live_server + f"/?as_of={AFTER}")
     assert browser.find_element(by.TAG_NAME, "h1").text.startswith("Xã Hai")
     todo = browser.find_element(by.ID, "todo").find_element(by.XPATH, "..").text
-    assert "Sùng A Páo" in todo and "chưa xong, đã quá hạn 13 ngày" in todo
+    assert "Sùng A Páo" in todo and "Tòng Văn Pọm" in todo and "chưa xong, đã quá hạn 13 ngày" in todo
     figures = browser.find_element(by.CSS_SELECTOR, "section.figures").text
     assert "0 / 2" in figures
     no_horizontal_scroll(browser)
