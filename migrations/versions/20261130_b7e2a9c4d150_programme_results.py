@@ -1,7 +1,7 @@
 """Earlier programmes' reported results (houses and support), kept as history beside the plans.
 
 Revision ID: b7e2a9c4d150
-Revises: a61c0e5d7f42
+Revises: a3c5e9d10b27
 Create Date: 2026-11-30 13:40:00
 
 """
@@ -12,7 +12,7 @@ import tracker.dbtypes
 
 # revision identifiers, used by Alembic.
 revision = 'b7e2a9c4d150'
-down_revision = 'a61c0e5d7f42'
+down_revision = 'a3c5e9d10b27'
 branch_labels = None
 depends_on = None
 
