@@ -31,9 +31,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
-import progress as national  # noqa: E402  (bench/progress.py: the national households and plan)
+from bench import progress as national  # noqa: E402  (bench/progress.py: the national households and plan)
 
 NEW_SET = "vn2025"
 AS_OF = date(2025, 6, 30)
@@ -165,7 +164,7 @@ def carry_figures(log: Any) -> dict[str, Any]:
     for link in current_crosswalk(old, new).links:
         area[(old_province[link.old_code], new_province[link.new_code])] += link.area_km2
     merged_into: dict[str, str] = {}
-    for (o, n), km2 in sorted(area.items(), key=lambda kv: -kv[1]):
+    for (o, n), _km2 in sorted(area.items(), key=lambda kv: -kv[1]):
         merged_into.setdefault(o, n)
     now = datetime.now(UTC)
     reports = {s.name: progress_report(resolve(AS_OF, now, s.name, None, None), "commune") for s in (old, new)}

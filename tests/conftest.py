@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.helpers import recreate_pg_database
+from tests.test_security import world  # noqa: F401  (the signed-in accounts and households several test files share)
 from tracker.app import create_app
 from tracker.extensions import db
 

@@ -18,7 +18,6 @@ from flask.testing import FlaskClient
 
 from tests.helpers import json_error
 from tests.sync_support import bearer, household
-from tests.test_security import world  # noqa: F401  (the shared fixture)
 
 EXPORTS = ("/api/v1/export/households.csv", "/api/v1/export/households.xlsx", "/api/v1/export/progress.csv",
            "/api/v1/export/progress.xlsx")
@@ -78,7 +77,7 @@ def _failing_after(rows: Iterator[Any], count: int) -> Iterator[Any]:
 
 def test_a_failure_mid_stream_breaks_the_download_visibly(client: FlaskClient, world: dict[str, Any],
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from tracker.exports import views
+    from tracker.exports import households as views
 
     auth = world["tokens"]["manager"]
     real = views.household_rows

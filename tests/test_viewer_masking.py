@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.sync_support import bearer
-from tests.test_security import NATIONAL_ID_A, _body_text, _every_get, _values, _web_sign_in, world  # noqa: F401
+from tests.test_security import NATIONAL_ID_A, _body_text, _every_get, _values, _web_sign_in
 
 FIRST, SECOND = "038090123456", "038090654321"  # two phones' corrections of household A's ID
 
