@@ -133,3 +133,14 @@ def test_photo_cut_off_half_way_is_resumed(live: LiveServer) -> None:
     assert status == 200 and fetched == data
     db.session.remove()
     assert db.session.get(Photo, name).size_bytes == len(data)
+
+
+def test_the_households_export_streams_whole_through_a_real_server(live: LiveServer) -> None:
+    """The rows are read while the answer streams, after the request's session is gone."""
+    auth = live.token("officer", "phone-1")
+    records = [household() for _ in range(3)]
+    assert _push(live, auth, "phone-1", records)[0] == 200
+    status, headers, body = live.request("GET", "/api/v1/export/households.csv?lang=en", headers=bearer(auth))
+    text = body.decode("utf-8-sig")
+    assert status == 200 and "INCOMPLETE" not in text, (text[-300:], live.output()[-1500:])
+    assert all(record["id"] in text for record in records)

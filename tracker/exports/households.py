@@ -87,13 +87,22 @@ def _unit_names(ctx: ReportContext) -> dict[str | None, tuple[str, str | None]]:
 def household_rows(ctx: ReportContext, filters: dict[str, Any], lang: str, mask_ids: bool) -> Iterator[tuple[Any, ...]]:
     """One tuple per household known at ``known_at`` (HOUSEHOLD_COLUMNS' order), as of ``as_of``."""
     units = _unit_names(ctx)
-    categories, supports = LABELS["category"][lang], LABELS["support_type"][lang]
-    statuses, yes = LABELS["status"][lang], LABELS["yes"][lang]
     wanted = filters.get("status")
     as_of = ctx.as_of
+    # A connection of the export's own: the rows are read while the response
+    # streams, after the request's session has been removed at teardown
+    # (which would close a PostgreSQL server-side cursor under it).
+    with db.engine.connect() as connection:
+        yield from _rows(connection.execute(household_query(ctx, filters)), units, lang, mask_ids, wanted, as_of)
+
+
+def _rows(result: Any, units: dict[str | None, tuple[str, str | None]], lang: str, mask_ids: bool,
+          wanted: str | None, as_of: date) -> Iterator[tuple[Any, ...]]:
+    categories, supports = LABELS["category"][lang], LABELS["support_type"][lang]
+    statuses, yes = LABELS["status"][lang], LABELS["yes"][lang]
     first_date, first_fund = 9, 9 + len(DATED)
     first_rest = first_fund + len(FUNDING_SOURCES)
-    for row in db.session.execute(household_query(ctx, filters)):
+    for row in result:
         dates = row[first_date:first_fund]
         status = status_on(dates, as_of)
         if status is None or (wanted and status != wanted):
