@@ -125,6 +125,7 @@ def test_every_answer_is_openrosa_even_unknown_paths(client, officer: str) -> No
     head = client.head(f"{officer}/submission")
     assert head.status_code == 204 and head.headers["X-OpenRosa-Version"] == "1.0"
     assert int(head.headers["X-OpenRosa-Accept-Content-Length"]) == 10_000_000
+    assert "Content-Type" not in head.headers, "a 204 has no body, so no type"
 
 
 def test_viewers_get_no_forms(client, officer: str) -> None:

@@ -134,7 +134,9 @@ def _part() -> submissions.Part:
 
 @route("/submission", methods=["HEAD"])
 def submission_head(caller: Principal) -> Response:
-    return Response(status=204, headers={"X-OpenRosa-Accept-Content-Length": str(accept_bytes())})
+    answer = Response(status=204, headers={"X-OpenRosa-Accept-Content-Length": str(accept_bytes())})
+    del answer.headers["Content-Type"]  # a 204 carries no body, so no type
+    return answer
 
 
 @body_limit("OPENROSA_MAX_BODY_BYTES")
