@@ -43,7 +43,7 @@ from tracker.progress.tally_events import FUNDS as FUND_COLUMNS
 
 if TYPE_CHECKING:
     from tracker.households.ledger import Change
-    from tracker.progress.service import ReportContext
+    from tracker.progress.context import ReportContext
 
 HR, RA, T = HouseholdRevision, RevisionAssignment, CommuneTally
 KEY = ("boundary_set_id", "grain", "day", "commune_code", "support_type")
