@@ -143,6 +143,12 @@ class ProgressRowSchema(Schema):
     achieved_per_day = fields.Float(required=True)
     projected_finish = fields.Date(allow_none=True)
     at_risk = fields.Boolean(required=True)
+    finished_on = fields.Date(allow_none=True, metadata={
+        "description": "The day the unit's completed houses first reached its plan; null until then."})
+    days_late = fields.Integer(allow_none=True, metadata={
+        "description": "Finished units: days after the deadline they finished (0 when on time)."})
+    days_overdue = fields.Integer(allow_none=True, metadata={
+        "description": "Unfinished units past their deadline: days since the deadline."})
     communes_at_risk = fields.Integer(metadata={"description": "District and province rows: communes at risk."})
 
 

@@ -330,12 +330,13 @@ def test_the_answer_is_what_the_schema_documents(client, app, tmp_path: Path, le
     import json
 
     from schemas.progress import ProgressReportSchema
+    from tracker.progress.finish import finished_report
     from tracker.progress.service import progress_report, resolve
 
     scenario(tmp_path)
     body = get(client, f"/api/v1/progress?level={level}&as_of={AS_OF}&known_at={REPORT_TIME}")
     ctx = resolve(date(2025, 4, 16), at("2025-04-16 17:00"))
-    dumped = json.loads(json.dumps(ProgressReportSchema().dump(progress_report(ctx, level).as_dict())))
+    dumped = json.loads(json.dumps(ProgressReportSchema().dump(finished_report(progress_report(ctx, level)).as_dict())))
     assert body == dumped
 
 

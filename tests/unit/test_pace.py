@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from tracker.progress.pace import pace, percent, window_start
+from tracker.progress.pace import Finish, finish, pace, percent, window_start
 
 AS_OF = date(2025, 4, 16)
 DEADLINE = date(2025, 5, 19)
@@ -99,3 +99,24 @@ def test_window_is_fourteen_days_inclusive() -> None:
 def test_bad_window_is_refused() -> None:
     with pytest.raises(ValueError):
         pace(1, 0, 0, AS_OF, DEADLINE, window_days=0)
+
+
+DEADLINE = date(2025, 5, 19)
+
+
+def test_finish_on_time_and_late() -> None:
+    assert finish(2, 0, date(2025, 5, 10), date(2025, 6, 1), DEADLINE) == Finish(date(2025, 5, 10), 0, None)
+    assert finish(2, 0, date(2025, 5, 25), date(2025, 6, 1), DEADLINE) == Finish(date(2025, 5, 25), 6, None)
+    assert finish(2, 0, DEADLINE, date(2025, 6, 1), DEADLINE) == Finish(DEADLINE, 0, None)
+
+
+def test_overdue_counts_from_the_day_after_the_deadline() -> None:
+    assert finish(4, 3, None, DEADLINE, DEADLINE) == Finish(None, None, None)
+    assert finish(4, 3, None, date(2025, 5, 20), DEADLINE) == Finish(None, None, 1)
+    assert finish(4, 3, None, date(2025, 6, 1), DEADLINE) == Finish(None, None, 13)
+
+
+def test_no_plan_or_no_deadline_gives_no_finish_figures() -> None:
+    assert finish(0, 0, None, date(2025, 6, 1), DEADLINE) == Finish(None, None, None)
+    assert finish(4, 3, None, date(2025, 6, 1), None) == Finish(None, None, None)
+    assert finish(4, 0, date(2025, 5, 1), date(2025, 6, 1), None) == Finish(date(2025, 5, 1), None, None)

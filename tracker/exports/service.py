@@ -14,6 +14,7 @@ from typing import Any
 from sync.vocabulary import FUNDING_SOURCES, LANGUAGES, TZ, label, labels
 from sync.vocabulary import LABELS as VOCABULARY
 from tracker.exports.writers import Column, csv_stream, file_chunks, xlsx_file
+from tracker.progress.finish import finished_report
 from tracker.progress.service import Report, ReportContext, context_from_args, progress_report
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -53,6 +54,9 @@ PROGRESS_COLUMNS = [
     Column("achieved_per_day", "Đạt được/ngày (14 ngày)", "Achieved per day (14 days)", "float"),
     Column("projected_finish", "Dự kiến hoàn thành", "Projected finish", "date"),
     Column("at_risk", "Nguy cơ chậm", "At risk", "text"),
+    Column("finished_on", "Ngày hoàn thành kế hoạch", "Plan finished on", "date"),
+    Column("days_late", "Số ngày chậm so với hạn", "Days late", "int"),
+    Column("days_overdue", "Số ngày quá hạn", "Days overdue", "int"),
 ]
 
 HOUSEHOLD_COLUMNS = [
@@ -147,6 +151,7 @@ def progress_rows(report: Report, lang: str) -> Iterator[tuple[Any, ...]]:
             row["funding"]["planned"], row["funding"]["recorded"], *(funds[s] for s in FUNDING_SOURCES),
             row["deadline"], row["days_left"], row["required_per_day"], row["achieved_per_day"],
             row["projected_finish"], _label("yes", bool(row["at_risk"]), lang),
+            row["finished_on"], row["days_late"], row["days_overdue"],
         )
 
 
@@ -169,7 +174,7 @@ def progress_file(args: dict[str, Any], scope: frozenset[str] | None, fmt: str) 
     title = ("Báo cáo tiến độ xóa nhà tạm, nhà dột nát",
              "Progress report: eliminating temporary and dilapidated houses")
     header = header_block(ctx, title, lang, [("Cấp", "Level", level)])
-    rows = progress_rows(progress_report(ctx, args["level"]), lang)
+    rows = progress_rows(finished_report(progress_report(ctx, args["level"])), lang)
     name = f"progress-{args['level']}-{ctx.as_of.isoformat()}"
     if fmt == "xlsx":
         handle = xlsx_file("Tiến độ" if lang == "vi" else "Progress", header, PROGRESS_COLUMNS, rows, lang,

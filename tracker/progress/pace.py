@@ -21,6 +21,11 @@ Definitions (also in the README):
   left and nothing was finished in the window (no pace, no projection).
 * ``at_risk``: something is planned and left, and the projection is missing
   or falls after the deadline.
+* ``finished_on``: the day a unit's supported households first reached its
+  plan (a finished unit reads by that day, not by a projection);
+  ``days_late``: days from the deadline to that day, ``0`` when on time;
+  ``days_overdue``: for an unfinished unit after its deadline, days since
+  the deadline. Each is ``None`` where it does not apply.
 """
 from __future__ import annotations
 
@@ -98,6 +103,23 @@ def pace(
         projected_finish=projected,
         at_risk=at_risk,
     )
+
+
+class Finish(NamedTuple):
+    finished_on: date | None
+    days_late: int | None
+    days_overdue: int | None
+
+
+def finish(planned: int, remaining: int, finished_on: date | None, as_of: date, deadline: date | None) -> Finish:
+    """How a unit stands against its deadline once it has finished or the deadline has passed."""
+    if planned <= 0:
+        return Finish(None, None, None)
+    if remaining == 0:
+        late = max((finished_on - deadline).days, 0) if finished_on is not None and deadline is not None else None
+        return Finish(finished_on, late, None)
+    overdue = (as_of - deadline).days if deadline is not None and as_of > deadline else None
+    return Finish(None, None, overdue)
 
 
 def status_on(dates: Mapping[str, date | None], as_of: date) -> str | None:

@@ -19,6 +19,7 @@ from tracker.dbtypes import utcnow
 from tracker.extensions import db
 from tracker.households import ledger
 from tracker.progress import maps
+from tracker.progress.finish import finished_report
 from tracker.progress.service import context_from_args, progress_report, remember, report_key, resolve_set
 
 blp = Blueprint("progress", __name__, url_prefix="/api/v1", description="Progress reports and completion maps")
@@ -100,7 +101,7 @@ def progress(args: dict[str, Any]) -> dict[str, Any]:
     def encode() -> bytes:
         # The service builds exactly ProgressReportSchema's shape (a test
         # holds them equal); encoding directly keeps a national report fast.
-        return jsoncodec.dumps_bytes(progress_report(ctx, args["level"], key).as_dict())
+        return jsoncodec.dumps_bytes(finished_report(progress_report(ctx, args["level"], key)).as_dict())
 
     asked = ctx.known_at.isoformat() if "known_at" in args else "now"
     body = remember("json", None if key is None else key + (args["level"], asked), encode, entries=8)

@@ -23,6 +23,7 @@ from tracker.http import attachment
 from tracker.plans.history import programme_results
 from tracker.plans.service import revision_in_force, revision_totals
 from tracker.progress import service as progress_service
+from tracker.progress.finish import with_finish
 from tracker.web import formatting, queries
 from tracker.web.auth import current_principal, login_required
 from tracker.web.blueprint import BadQuery, bp, chosen_choice, chosen_date, chosen_set, locale_code, scope, unit_title
@@ -53,8 +54,7 @@ def report(boundary_set: BoundarySet, as_of: date, level: str, area: frozenset[s
 def readings(found: Any, rows: list[dict[str, Any]]) -> dict[tuple[str, str], Standing]:
     """Each row's standing (finished on which day, overdue by how much, at risk, no plan)."""
     loc = locale_code()
-    days = progress_service.finish_days(found.ctx, rows)
-    return {(r["level"], r["code"]): standing(r, days.get((r["level"], r["code"])), loc) for r in rows}
+    return {(r["level"], r["code"]): standing(r, loc) for r in with_finish(found.ctx, rows)}
 
 
 def commune_figures(boundary_set: BoundarySet, code: str, as_of: date) -> tuple[dict[str, Any] | None, Standing | None]:

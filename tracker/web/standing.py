@@ -10,7 +10,6 @@ commune page so the same unit never reads two ways:
 """
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
@@ -24,25 +23,23 @@ class Standing(NamedTuple):
     text: str
 
 
-def standing(row: dict[str, Any], finished_on: date | None, locale: str) -> Standing:
-    """The reading of one report row (``finished_on``: the day it reached its plan, when it did)."""
+def standing(row: dict[str, Any], locale: str) -> Standing:
+    """The reading of one report row that carries its finish figures (:mod:`tracker.progress.finish`)."""
     if row["planned"]["total"] <= 0:
         return Standing("none", _("no plan"))
-    deadline = row.get("deadline")
     if row["remaining"] == 0:
+        finished_on = row["finished_on"]
         if finished_on is None:
             return Standing("done", _("finished"))
         day = formatting.day(finished_on)
-        if deadline is not None and finished_on > deadline:
-            late = (finished_on - deadline).days
+        if row["days_late"]:
             return Standing("late", ngettext("finished %(day)s, %(num)s day late",
-                                             "finished %(day)s, %(num)s days late", late, day=day))
+                                             "finished %(day)s, %(num)s days late", row["days_late"], day=day))
         return Standing("done", _("finished %(day)s", day=day))
-    days_left = row.get("days_left")
-    if days_left is not None and days_left < 0:
+    if row["days_overdue"] is not None:
         left = formatting.number(row["remaining"], locale)
         return Standing("overdue", ngettext("%(num)s day overdue, %(left)s houses left",
-                                            "%(num)s days overdue, %(left)s houses left", -days_left, left=left))
+                                            "%(num)s days overdue, %(left)s houses left", row["days_overdue"], left=left))
     if row["at_risk"]:
         return Standing("risk", _("at risk"))
     return Standing("ok", _("on track"))

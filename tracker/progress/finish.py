@@ -1,0 +1,32 @@
+"""Report rows with the day each unit finished, how late it was, and how long overdue.
+
+Finding the day needs the households' supported dates, which the roll-up
+does not keep, so these figures are added to copies of the rows for the
+answers that show them (the API, the exports) rather than to the shared
+roll-up that every report reads.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from tracker.progress.pace import finish
+from tracker.progress.service import Report, ReportContext, finish_days
+
+
+def with_finish(ctx: ReportContext, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` (any levels, the ``total`` row too) each with ``finished_on``, ``days_late`` and ``days_overdue``."""
+    days = finish_days(ctx, rows)
+    return [
+        {**row, **finish(row["planned"]["total"], row["remaining"], days.get((row["level"], row["code"])),
+                         ctx.as_of, row["deadline"])._asdict()}
+        for row in rows
+    ]
+
+
+def finished_report(report: Report) -> Report:
+    """``report`` with its rows and totals carrying the finish figures (one count for both)."""
+    rows = with_finish(report.ctx, [*report.rows, *([report.totals] if report.totals is not None else [])])
+    if report.totals is None:
+        return replace(report, rows=rows)
+    return replace(report, rows=rows[:-1], totals=rows[-1])
