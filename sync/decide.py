@@ -7,7 +7,8 @@ it says; nothing here touches the database.
 * the same content as now, or a resend of a push already taken → ``unchanged``;
 * ``base_revision`` equal to the server's → ``updated``;
 * an older ``base_revision`` (or none) → three-way merge against the stored
-  base → ``merged`` or ``conflict`` (or ``unchanged`` when nothing changes);
+  base → ``merged`` or ``conflict`` (or ``unchanged`` when nothing changes,
+  not even when a unit last changed: see ``sync.merge``);
 * status never moves back through the stages unless the caller may do so.
 """
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sync.merge import FieldConflict, merge, status_rank
+from sync.merge import FieldConflict, merge, sparse_times, status_rank
 from sync.records import content_hash, content_of
 
 CREATED, UPDATED, UNCHANGED, MERGED, CONFLICT, REJECTED = (
@@ -35,6 +36,7 @@ class Current:
     content_hash: str
     push_hashes: frozenset[str] = frozenset()
     base_data: dict[str, Any] | None = None  # the client's base revision, when older
+    times: dict[str, str] | None = None  # when each unit of ``data`` last changed (``sync.merge``)
 
 
 @dataclass
@@ -44,6 +46,7 @@ class Decision:
     hash: str = ""
     conflicts: list[FieldConflict] = field(default_factory=list)
     errors: dict[str, list[str]] = field(default_factory=dict)
+    times: dict[str, str] | None = None  # a merge's unit times; None: the ledger derives them
 
     @property
     def writes(self) -> bool:
@@ -74,7 +77,10 @@ def decide(
             return Decision(REJECTED, errors={"base_revision": [
                 "The server holds no household with this id; push it with base_revision null."]})
         return Decision(CREATED, stored_form(client), client_hash)
-    if client_hash == current.content_hash or push_hash(base, client_hash) in current.push_hashes:
+    # An older base merges even when the content is the server's: the units it
+    # changed may hold from a later time now (see ``sync.merge``).
+    same = client_hash == current.content_hash and (base is None or base >= current.revision)
+    if same or push_hash(base, client_hash) in current.push_hashes:
         return Decision(UNCHANGED)
     if base is not None and base > current.revision:
         return Decision(REJECTED, errors={"base_revision": [
@@ -82,15 +88,16 @@ def decide(
     if base == current.revision:
         decision = Decision(UPDATED, stored_form(client), client_hash)
     else:
-        result = merge(current.base_data or {}, current.data, stored_form(client))
+        result = merge(current.base_data or {}, current.data, stored_form(client), current.times)
         if not result.client_changed:
             return Decision(UNCHANGED)
         merged_hash = content_hash(result.record)
-        if merged_hash == current.content_hash and not result.conflicts:
+        same_times = result.times == sparse_times(current.times or {}, current.data.get("captured_at"))
+        if merged_hash == current.content_hash and not result.conflicts and same_times:
             return Decision(UNCHANGED)
         # With conflicts a revision is written even when the server's values all
         # won: it records the push and the losing values it brought.
-        decision = Decision(result.outcome, result.record, merged_hash, result.conflicts)
+        decision = Decision(result.outcome, result.record, merged_hash, result.conflicts, times=result.times)
     errors = regression_errors(current.data.get("status"), decision.record, may_regress)
     if errors:
         return Decision(REJECTED, errors=errors)

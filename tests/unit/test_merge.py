@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import copy
+import itertools
 from typing import Any
 
 import pytest
 
-from sync.merge import CLIENT, SERVER, get_path, merge, set_path, status_pair_errors
+from sync.merge import CLIENT, SERVER, changed_at, get_path, merge, set_path, status_pair_errors
 
 SHA_A = "a" * 64
 SHA_B = "b" * 64
@@ -187,3 +188,79 @@ def test_set_path_none_removes_unit() -> None:
     changed = set_path(record(), f"photos.{SHA_A}", None)
     assert changed["photos"] == []
     assert "approved" not in set_path(record(), "status_dates.approved", None)["status_dates"]
+
+
+# ---- per-field times: the winner of a unit is the side that changed it later ----------------
+
+def _replay(base: dict[str, Any], edits: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, str]]:
+    """What the service does: the first edit replaces the base whole, each later one merges."""
+    server = edits[0]
+    times = changed_at(base, {}, server)
+    for edit in edits[1:]:
+        result = merge(base, server, edit, times)
+        server, times = result.record, result.times
+    return server, times
+
+
+def test_an_unrelated_later_edit_does_not_decide_another_field() -> None:
+    base = record()
+    early = record(note="sớm", captured_at="2025-02-01T10:00:00+07:00")
+    later_elsewhere = record(village="Bản Mới", captured_at="2025-02-09T10:00:00+07:00")
+    late = record(note="muộn", captured_at="2025-02-05T10:00:00+07:00")
+    server, times = _replay(base, [early, later_elsewhere])
+    assert server["captured_at"] == "2025-02-09T10:00:00+07:00" and times["note"] == "2025-02-01T10:00:00+07:00"
+    result = merge(base, server, late, times)
+    [conflict] = result.conflicts
+    assert (conflict.path, conflict.kept) == ("note", CLIENT)
+    assert result.record["note"] == "muộn" and result.record["village"] == "Bản Mới"
+    assert result.times["note"] == "2025-02-05T10:00:00+07:00"
+
+
+def test_without_unit_times_the_record_time_decides_as_before() -> None:
+    base = record()
+    server = record(note="máy chủ", captured_at="2025-02-09T10:00:00+07:00")
+    client = record(note="điện thoại", captured_at="2025-02-05T10:00:00+07:00")
+    assert merge(base, server, client).conflicts[0].kept == SERVER
+    assert merge(base, server, client, {"note": "2025-02-01T10:00:00+07:00"}).conflicts[0].kept == CLIENT
+
+
+EDITS = [
+    record(note="A", members=6, captured_at="2025-02-03T10:00:00+07:00"),
+    record(village="B", photos=[{"sha256": SHA_A, "stage": "before"}, {"sha256": SHA_B, "stage": "during"}],
+           captured_at="2025-02-09T10:00:00+07:00"),
+    record(note="C", household_head="Lò Văn Việc", photos=[], captured_at="2025-02-05T10:00:00+07:00"),
+    record(members=7, village="D", status="started", status_dates={"approved": "2025-01-20", "started": "2025-02-01"},
+           photos=[{"sha256": SHA_A, "stage": "after"}, {"sha256": SHA_C, "stage": "after"}],
+           captured_at="2025-02-02T10:00:00+07:00"),
+    record(note="A", captured_at="2025-02-07T10:00:00+07:00"),  # A's note again, later than C's
+]
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(len(EDITS)))))
+def test_every_order_of_the_same_edits_gives_one_record_and_one_set_of_times(order: tuple[int, ...]) -> None:
+    expected = _replay(record(), EDITS)
+    assert _replay(record(), [EDITS[i] for i in order]) == expected
+    final, _ = expected
+    assert (final["note"], final["members"], final["village"], final["status"]) == ("A", 6, "B", "started")
+    # A removed photo stays removed against an older change of it; the one added stays.
+    assert [p["sha256"] for p in final["photos"]] == [SHA_B, SHA_C]
+
+
+def test_a_same_value_from_a_later_phone_holds_from_the_later_time() -> None:
+    base = record()
+    first = record(note="x", captured_at="2025-02-01T10:00:00+07:00")
+    again = record(note="x", captured_at="2025-02-08T10:00:00+07:00")
+    times = changed_at(base, {}, first)
+    result = merge(base, first, again, times)
+    assert result.conflicts == [] and result.times.get("note") is None  # now the record's own time
+    assert result.record["captured_at"] == "2025-02-08T10:00:00+07:00"
+
+
+def test_changed_at_keeps_the_time_of_units_left_alone() -> None:
+    before = record(captured_at="2025-02-01T10:00:00+07:00")
+    after = record(members=9, captured_at="2025-02-04T10:00:00+07:00")
+    times = changed_at(before, {"note": "2025-01-01T10:00:00+07:00"}, after)
+    assert "members" not in times  # changed now: the record's own time
+    assert times["note"] == "2025-01-01T10:00:00+07:00"
+    assert times["village"] == "2025-02-01T10:00:00+07:00"
+    assert changed_at(None, None, after) == {}

@@ -57,6 +57,9 @@ class HouseholdRevision(db.Model):
     base_revision: Mapped[int | None]
     push_hash: Mapped[str | None] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # When each merge unit of ``data`` last changed, where not at its
+    # ``captured_at`` (``sync.merge``): what makes a merge's winner per field.
+    field_times: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
 
     household_head: Mapped[str] = mapped_column(String(200))
     head_ascii: Mapped[str] = mapped_column(String(200), index=True)

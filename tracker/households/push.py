@@ -171,7 +171,7 @@ def _current_for(items: list[Item]) -> dict[str, Current]:
         base = item.checked.base_revision
         out[item.id] = Current(
             stored.revision, stored.data, stored.content_hash, frozenset(seen.get(item.id, ())),
-            base_data.get((item.id, base)) if base is not None else None,
+            base_data.get((item.id, base)) if base is not None else None, stored.times,
         )
     return out
 
@@ -221,7 +221,7 @@ def _write(items: list[Item], caller: Principal, batch_id: str) -> datetime:
             item.id, item.outcome.record or {}, item.outcome.result, item.per_set, previous=item.stored,
             content_hash=item.outcome.hash, base_revision=item.checked.base_revision,
             push_hash=push_hash(item.checked.base_revision, item.checked.hash),
-            conflicts=item.outcome.conflicts, audit={"batch_id": batch_id},
+            conflicts=item.outcome.conflicts, times=item.outcome.times, audit={"batch_id": batch_id},
         )
         for item in writes
     ]

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from sync.merge import FieldConflict
+from sync.merge import FieldConflict, changed_at
 from sync.records import content_hash, revision_columns
 from tracker.audit import service as audit
 from tracker.boundaries.models import BoundarySet
@@ -51,6 +51,7 @@ class Held:
     data: dict[str, Any]
     declared: str | None
     assignments: dict[int, dict[str, Any]] = field(default_factory=dict)  # set id → stored row
+    times: dict[str, str] | None = None  # when each unit of ``data`` last changed (``sync.merge``)
 
     def codes(self) -> list[str | None]:
         """The declared commune and the commune under every set (for scope checks)."""
@@ -65,7 +66,9 @@ class Change:
     (``None`` for a new household); ``per_set`` the geometry's assignment of
     ``record`` under every boundary set. After :func:`append`, ``revision``
     and ``assignments`` (the rows stored per set, decisions applied) are
-    filled in, and ``written`` says whether it was stored.
+    filled in, and ``written`` says whether it was stored. ``times`` says when
+    each unit of ``record`` last changed (a merge knows); left None, it is
+    derived from ``previous`` (``sync.merge.changed_at``).
     """
 
     household_id: str
@@ -77,6 +80,7 @@ class Change:
     base_revision: int | None = None
     push_hash: str | None = None
     conflicts: Sequence[FieldConflict] = ()
+    times: dict[str, str] | None = None
     received_at: datetime | None = None  # a replayed history only (the demo)
     action: str | None = None  # the audit action; ``household.<result>`` unless given
     audit: dict[str, Any] = field(default_factory=dict)
@@ -100,12 +104,14 @@ def hold(ids: Collection[str]) -> dict[str, Held]:
     for start in range(0, len(ids), CHUNK):
         rows = db.session.execute(
             select(HouseholdRevision.id, HouseholdRevision.household_id, HouseholdRevision.revision,
-                   HouseholdRevision.content_hash, HouseholdRevision.data, HouseholdRevision.declared_commune)
+                   HouseholdRevision.content_hash, HouseholdRevision.data, HouseholdRevision.declared_commune,
+                   HouseholdRevision.field_times)
             .where(HouseholdRevision.household_id.in_(ids[start:start + CHUNK]),
                    HouseholdRevision.superseded_at.is_(None))
         )
         for row in rows:
-            held[row.household_id] = Held(row.id, row.revision, row.content_hash, row.data, row.declared_commune)
+            held[row.household_id] = Held(row.id, row.revision, row.content_hash, row.data, row.declared_commune,
+                                          times=row.field_times)
     by_pk = {h.pk: h for h in held.values()}
     pks = list(by_pk)
     for start in range(0, len(pks), CHUNK):
@@ -185,11 +191,15 @@ def _insert_revisions(changes: list[Change], actor: Actor, now: datetime) -> Non
     for change in changes:
         change.revision = (change.previous.revision if change.previous else 0) + 1
         change.written = True
+        previous = change.previous
+        times = change.times if change.times is not None else changed_at(
+            previous.data if previous else None, previous.times if previous else None, change.record)
         rows.append({
             "household_id": change.household_id, "revision": change.revision,
             "received_at": change.received_at or now, "result": change.result, "device_id": actor.device_id,
             "user_id": actor.user_id, "content_hash": change.content_hash or content_hash(change.record),
             "base_revision": change.base_revision, "push_hash": change.push_hash, "data": change.record,
+            "field_times": times or None,
             **revision_columns(change.record),
         })
     table = HouseholdRevision.__table__
