@@ -94,3 +94,17 @@ def _day_between(first: date, last: date, rng: np.random.Generator) -> date:
 
 def _days(low: int, high: int, rng: np.random.Generator) -> timedelta:
     return timedelta(days=int(rng.integers(low, high + 1)))
+
+
+OFFSET = "+07:00"
+
+
+def stamp(day: date, rng: np.random.Generator, afternoon: bool = False) -> str:
+    """A working-hours time on ``day``, ISO 8601 with the Vietnam offset.
+
+    GPS fixes are taken in the morning visit and records saved in the
+    afternoon, so a record is never saved before its own fix on the same day.
+    """
+    first, last = (13 * 60, 17 * 60 + 30) if afternoon else (7 * 60, 12 * 60)
+    minute = int(rng.integers(first, last))
+    return f"{day.isoformat()}T{minute // 60:02d}:{minute % 60:02d}:00{OFFSET}"
