@@ -5,7 +5,8 @@ import copy
 import io
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -228,3 +229,25 @@ def together(count: int, work: Callable[[int], Any], timeout: float = 300) -> li
     for thread in threads:
         thread.join(timeout=timeout)
     return answers
+
+
+@contextmanager
+def serving(app: Any, tmp_path: Path, workers: int, postgres_only: str | None = None,
+            prepare: Callable[[], None] | None = None) -> Iterator[LiveServer]:
+    """gunicorn over the test database, with the test communes and what ``prepare`` adds.
+
+    ``postgres_only`` names why a test needs concurrent writers, and skips it
+    on SQLite. Without ``prepare`` there is one officer of commune 1.
+    """
+    import pytest
+
+    if postgres_only and not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip(postgres_only)
+    load_communes(tmp_path)
+    (prepare or (lambda: make_user("officer", "commune_officer", [COMMUNE_1])))()
+    db.session.remove()
+    server = LiveServer(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "live", workers=workers)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -20,7 +20,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from tests.sync_support import COMMUNE_1, LiveServer, household, load_communes, make_user
+from tests.sync_support import LiveServer, household, serving
 from tests.sync_support import together as _together
 from tracker.extensions import db
 from tracker.households.models import Conflict, Household, HouseholdRevision
@@ -33,16 +33,8 @@ ROUNDS = 2
 
 @pytest.fixture
 def live(app: Flask, tmp_path: Path) -> Iterator[LiveServer]:
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        pytest.skip("the concurrency test runs against PostgreSQL, the production database")
-    load_communes(tmp_path)
-    make_user("officer", "commune_officer", [COMMUNE_1])
-    db.session.remove()
-    server = LiveServer(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "live", workers=4)
-    try:
+    with serving(app, tmp_path, 4, "the concurrency test runs against PostgreSQL, the production database") as server:
         yield server
-    finally:
-        server.stop()
 
 
 def _value(field: str, client: int, round_: int) -> Any:

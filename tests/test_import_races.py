@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from schemas.household import HouseholdSchema, canonical
 from sync.decide import stored_form
-from tests.sync_support import COMMUNE_1, LiveServer, household, load_communes, make_user
+from tests.sync_support import LiveServer, household, serving
 from tests.sync_support import together as _together
 from tracker.extensions import db
 from tracker.households.models import Household, HouseholdRevision
@@ -29,16 +29,8 @@ PER_ROUND = 5
 
 @pytest.fixture
 def live(app: Flask, tmp_path: Path) -> Iterator[LiveServer]:
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        pytest.skip("two writers at the same instant: PostgreSQL (SQLite takes one writer at a time)")
-    load_communes(tmp_path)
-    make_user("officer", "commune_officer", [COMMUNE_1])
-    db.session.remove()
-    server = LiveServer(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "live", workers=2)
-    try:
+    with serving(app, tmp_path, 2, "two writers at the same instant: PostgreSQL (SQLite takes one writer at a time)") as server:
         yield server
-    finally:
-        server.stop()
 
 
 def _import(app: Flask, records: list[dict[str, Any]]) -> list[str]:

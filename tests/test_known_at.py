@@ -22,7 +22,7 @@ from urllib.parse import quote
 import pytest
 from flask import Flask
 
-from tests.sync_support import COMMUNE_1, COMMUNE_2, INSIDE_1, INSIDE_2, LiveServer, household, load_communes, make_user
+from tests.sync_support import COMMUNE_1, COMMUNE_2, INSIDE_1, INSIDE_2, LiveServer, household, make_user, serving
 from tests.sync_support import together as _together
 from tracker.boundaries.service import get_set
 from tracker.extensions import db
@@ -35,21 +35,17 @@ PER_BATCH = 4
 
 @pytest.fixture
 def live(app: Flask, tmp_path: Path) -> Iterator[LiveServer]:
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        pytest.skip("concurrent writers are a PostgreSQL matter (SQLite has one writer at a time)")
-    load_communes(tmp_path)
-    add_revision("Thử 2025", get_set("test"), [
-        {"commune_code": code, "new_build": 60, "repair": 20, "budget_vnd": 4_200_000_000}
-        for code in (COMMUNE_1, COMMUNE_2)], deadline=date(2025, 5, 19), effective=date(2025, 1, 1))
-    make_user("officer", "commune_officer", [COMMUNE_1, COMMUNE_2])
-    make_user("boss", "manager")
-    db.session.commit()
-    db.session.remove()
-    server = LiveServer(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "live", workers=2)
-    try:
+    def prepare() -> None:
+        add_revision("Thử 2025", get_set("test"), [
+            {"commune_code": code, "new_build": 60, "repair": 20, "budget_vnd": 4_200_000_000}
+            for code in (COMMUNE_1, COMMUNE_2)], deadline=date(2025, 5, 19), effective=date(2025, 1, 1))
+        make_user("officer", "commune_officer", [COMMUNE_1, COMMUNE_2])
+        make_user("boss", "manager")
+        db.session.commit()
+
+    with serving(app, tmp_path, 2, "concurrent writers are a PostgreSQL matter (SQLite has one writer at a time)",
+                 prepare) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def _phone(live: LiveServer, auth: str, phone: int) -> None:

@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from tests.sync_support import COMMUNE_1, LiveServer, bearer, household, image_bytes, load_communes, make_user
+from tests.sync_support import LiveServer, bearer, household, image_bytes, serving
 from tests.sync_support import together as _together
 from tracker.extensions import db
 from tracker.households.models import Household, HouseholdRevision, Photo
@@ -27,14 +27,8 @@ WORKERS = 4
 
 @pytest.fixture
 def live(app: Flask, tmp_path: Path) -> Iterator[LiveServer]:
-    load_communes(tmp_path)
-    make_user("officer", "commune_officer", [COMMUNE_1])
-    db.session.remove()
-    server = LiveServer(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "live", workers=WORKERS)
-    try:
+    with serving(app, tmp_path, WORKERS) as server:
         yield server
-    finally:
-        server.stop()
 
 
 
