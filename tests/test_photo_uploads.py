@@ -15,7 +15,19 @@ import pytest
 from flask import Flask
 
 from tests.helpers import json_error as _error
-from tests.sync_support import COMMUNE_1, COMMUNE_2, bearer, image_bytes, load_communes, make_user, token
+from tests.sync_support import (
+    COMMUNE_1,
+    COMMUNE_2,
+    INSIDE_2,
+    bearer,
+    household,
+    image_bytes,
+    load_communes,
+    make_user,
+    one,
+    push,
+    token,
+)
 from tracker.extensions import db
 from tracker.households.models import Photo
 from tracker.photos import service
@@ -197,3 +209,31 @@ def test_patch_of_a_known_hash_proves_possession_before_answering(client, tokens
     half = patch(client, tokens["two"], name, data[:100], offset=0, length=len(data))
     assert half.status_code == 204 and half.headers["Upload-Offset"] == "100"  # not the full size
     _error(patch(client, tokens["two"], name, bytes(len(data) - 100), offset=100), 422, "hash_mismatch")
+
+
+def test_the_push_receipt_confirms_no_photo_outside_the_caller_s_scope(client, tokens: dict[str, str]) -> None:
+    data = image_bytes(size=(180, 120))
+    name = sha(data)
+    assert client.put(f"/api/v1/photos/{name}", data=data, headers=bearer(tokens["one"]),
+                      content_type="image/jpeg").status_code == 201
+    photos = [{"sha256": name, "stage": "before"}, {"sha256": "ef" * 32, "stage": "after"}]
+    # An officer of another commune names the photo in a household of their own: it stays unknown to them.
+    theirs = household(declared_commune=COMMUNE_2, location={**INSIDE_2}, photos=photos)
+    answer = one(push(client, tokens["two"], [theirs], device="phone-two"))
+    assert answer["result"] == "created" and answer["missing_photos"] == [name, "ef" * 32]
+    again = one(push(client, tokens["two"], [{**theirs, "base_revision": 1, "members": 4}], device="phone-two"))
+    assert again["missing_photos"] == [name, "ef" * 32]  # naming it oneself proves nothing
+    assert head(client, tokens["two"], name).status_code == 404
+    shown = client.get(f"/api/v1/households/{theirs['id']}", headers=bearer(tokens["two"])).get_json()
+    assert shown["missing_photos"] == [name, "ef" * 32]
+    # The uploader, and a manager, are told it is held.
+    mine = household(photos=photos)
+    assert one(push(client, tokens["one"], [mine], device="phone-one"))["missing_photos"] == ["ef" * 32]
+    shown = client.get(f"/api/v1/households/{theirs['id']}", headers=bearer(tokens["boss"])).get_json()
+    assert shown["missing_photos"] == ["ef" * 32]
+    # A colleague of the uploader's commune sees it through the uploader's household.
+    make_user("three", "commune_officer", [COMMUNE_1])
+    colleague = token(client, "three", device="phone-three")
+    assert head(client, colleague, name).status_code == 200
+    edit = {**mine, "base_revision": 1, "note": "thêm ảnh"}
+    assert one(push(client, colleague, [edit], device="phone-three"))["missing_photos"] == ["ef" * 32]

@@ -21,6 +21,7 @@ from tests.sync_support import (
     push,
     token,
 )
+from tracker.accounts.models import User
 from tracker.audit.models import AuditEvent
 from tracker.boundaries.models import BoundarySet
 from tracker.extensions import db
@@ -152,18 +153,25 @@ def test_bad_cursor_is_422(client, world) -> None:
 def test_receipt_tells_what_the_server_holds(client, world) -> None:
     record = household()
     _push(client, world, "officer", [record])
-    sha_held, sha_missing = "ab" * 32, "cd" * 32
-    db.session.add(Photo(sha256=sha_held, size_bytes=10, content_type="image/jpeg", width=1, height=1))
+    sha_held, sha_missing, sha_theirs = "ab" * 32, "cd" * 32, "ef" * 32
+    officer = db.session.scalar(select(User.id).where(User.username == "officer"))
+    db.session.add(Photo(sha256=sha_held, size_bytes=10, content_type="image/jpeg", width=1, height=1,
+                         uploaded_by=officer))
+    # Stored, but neither the officer's upload nor named by a household of their communes.
+    db.session.add(Photo(sha256=sha_theirs, size_bytes=10, content_type="image/jpeg", width=1, height=1))
     db.session.commit()
     unknown = str(uuid.uuid4())
     response = client.post("/api/v1/sync/receipt", headers=bearer(world["officer"]), json={
-        "households": [record["id"], unknown], "photos": [sha_held, sha_missing]})
+        "households": [record["id"], unknown], "photos": [sha_held, sha_missing, sha_theirs]})
     assert response.status_code == 200
     body = response.get_json()
     assert body["households"][0]["held"] is True and body["households"][0]["revision"] == 1
     assert body["households"][0]["content_hash"]
     assert body["households"][1] == {"id": unknown, "held": False, "revision": None, "content_hash": None}
-    assert body["photos"] == [{"sha256": sha_held, "held": True}, {"sha256": sha_missing, "held": False}]
+    assert body["photos"] == [{"sha256": sha_held, "held": True}, {"sha256": sha_missing, "held": False},
+                              {"sha256": sha_theirs, "held": False}]
+    boss = client.post("/api/v1/sync/receipt", headers=bearer(world["boss"]), json={"photos": [sha_theirs]})
+    assert boss.get_json()["photos"] == [{"sha256": sha_theirs, "held": True}]
     bad = client.post("/api/v1/sync/receipt", headers=bearer(world["officer"]), json={"photos": ["nope"]})
     assert bad.status_code == 422 and "photos.0" in bad.get_json()["error"]["fields"]
 

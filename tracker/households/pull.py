@@ -24,9 +24,10 @@ from tracker.accounts.auth import Principal
 from tracker.boundaries.models import AdminUnit, BoundarySet
 from tracker.extensions import db
 from tracker.households import sequence
-from tracker.households.models import Household, HouseholdRevision, Photo, RevisionAssignment
+from tracker.households.models import Household, HouseholdRevision, RevisionAssignment
 from tracker.households.scope import ever_in_scope, mask_national_id, revision_in_scope
 from tracker.households.service import default_set, set_in_force
+from tracker.photos.service import known_among
 from tracker.plans.models import Plan, PlanRevision, PlanTarget
 
 
@@ -179,9 +180,7 @@ def receipt(caller: Principal, household_ids: Sequence[str], photo_hashes: Seque
         if scope is not None:
             query = query.where(revision_in_scope(current, scope))
         held = {row.household_id: row for row in db.session.execute(query)}
-    photos: set[str] = set()
-    if photo_hashes:
-        photos = set(db.session.scalars(select(Photo.sha256).where(Photo.sha256.in_(list(photo_hashes)))))
+    photos = known_among(caller, photo_hashes)
     return {
         "households": [
             {"id": hid, "held": hid in held, "revision": held[hid].revision if hid in held else None,

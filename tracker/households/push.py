@@ -37,8 +37,9 @@ from tracker.geo.assign import Assignment
 from tracker.households import ledger, locks
 from tracker.households.assignment import assign_records
 from tracker.households.ledger import Held
-from tracker.households.models import HouseholdRevision, Photo, SyncBatch
+from tracker.households.models import HouseholdRevision, SyncBatch
 from tracker.households.service import default_set, location_errors
+from tracker.photos.service import known_among
 
 
 @dataclass
@@ -120,7 +121,7 @@ def push(caller: Principal, batch_id: str, households: Sequence[Any]) -> dict[st
         item.stored = held.get(item.id)
     _decide_all(valid, caller, sets)
     now = _write(valid, caller, batch_id)
-    results = _results(items, sets)
+    results = _results(items, sets, caller)
     answer = {"batch_id": batch_id, "results": results}
     _audit_batch(caller, batch_id, results, now)
     db.session.execute(SyncBatch.__table__.insert().values(
@@ -254,13 +255,13 @@ def _kept(sets: Sets, stored: dict[int, dict[str, Any]]) -> dict[str, dict[str, 
     }
 
 
-def _results(items: list[Item], sets: Sets) -> list[dict[str, Any]]:
+def _results(items: list[Item], sets: Sets, caller: Principal) -> list[dict[str, Any]]:
     photo_hashes = set()
     for item in items:
         record = _answer_record(item)
         for photo in (record or {}).get("photos") or []:
             photo_hashes.add(photo["sha256"])
-    held = _held_photos(photo_hashes)
+    held = known_among(caller, photo_hashes)
     primary = sets.names.get(sets.primary_id) if sets.primary_id is not None else None
     out = []
     for item in items:
@@ -300,9 +301,3 @@ def _answer_record(item: Item) -> dict[str, Any] | None:
     if decision.writes:
         return decision.record
     return item.stored.data if item.stored else None
-
-
-def _held_photos(hashes: set[str]) -> set[str]:
-    if not hashes:
-        return set()
-    return set(db.session.scalars(select(Photo.sha256).where(Photo.sha256.in_(list(hashes)))))

@@ -11,11 +11,12 @@ from tracker.boundaries.models import BoundarySet
 from tracker.errors import ApiError
 from tracker.extensions import db
 from tracker.households import ledger
-from tracker.households.models import AssignmentDecision, Conflict, HouseholdRevision, Photo
+from tracker.households.models import AssignmentDecision, Conflict, HouseholdRevision
 from tracker.households.pull import assignments_of
 from tracker.households.scope import check_visible, mask_national_id
 from tracker.households.service import default_set
 from tracker.openrosa.health import waiting_files
+from tracker.photos.service import known_among
 
 
 def _changed_fields(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]:
@@ -50,7 +51,7 @@ def household(caller: Principal, household_id: str) -> dict[str, Any]:
         })
         previous = revision.data
     hashes = [p["sha256"] for p in current.data.get("photos") or []]
-    held = set(db.session.scalars(select(Photo.sha256).where(Photo.sha256.in_(hashes)))) if hashes else set()
+    held = known_among(caller, hashes)
     decisions = [
         {"boundary_set": name, **ledger.decision_json(decision)}
         for decision, name in db.session.execute(

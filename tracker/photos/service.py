@@ -7,11 +7,12 @@ appears. Receiving the bytes is :mod:`tracker.photos.uploads`.
 """
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import IO, Any
 
 from flask import current_app
-from sqlalchemy import Text, cast, exists, select
+from sqlalchemy import Text, cast, exists, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -66,7 +67,9 @@ def photo_json(photo: Photo) -> dict[str, Any]:
 
 def visible(caller: Principal, photo: Photo) -> bool:
     """May the caller know of this photo? Managers always; others when they uploaded it
-    or when a household in their scope (any revision) names it."""
+    or when a household in their scope (any revision) names it, in a revision
+    someone else wrote: naming a hash in one's own record proves nothing, or
+    any writer could learn of any photo by pushing its hash first."""
     scope = caller.commune_scope()
     if scope is None or photo.uploaded_by == caller.user_id:
         return True
@@ -76,7 +79,23 @@ def visible(caller: Principal, photo: Photo) -> bool:
     # A SHA-256 in hex cannot occur by accident in a record's JSON text: a
     # substring test finds every revision naming the photo, on either database.
     named = cast(HouseholdRevision.data, Text).contains(photo.sha256, autoescape=True)
-    return bool(db.session.scalar(select(exists().where(named, revision_in_scope(HouseholdRevision, scope)))))
+    by_another = or_(HouseholdRevision.user_id.is_(None), HouseholdRevision.user_id != caller.user_id)
+    return bool(db.session.scalar(select(exists().where(
+        named, by_another, revision_in_scope(HouseholdRevision, scope)))))
+
+
+def known_among(caller: Principal, hashes: Collection[str]) -> set[str]:
+    """The photos among ``hashes`` that are stored and the caller may know of (:func:`visible`).
+
+    Every answer that says whether a photo is held (a push's ``missing_photos``,
+    a household's, the pull receipt) asks this, so none confirms a photo
+    outside the caller's scope.
+    """
+    wanted = sorted(set(hashes))
+    if not wanted:
+        return set()
+    photos = db.session.scalars(select(Photo).where(Photo.sha256.in_(wanted))).all()
+    return {photo.sha256 for photo in photos if visible(caller, photo)}
 
 
 def known_to(caller: Principal, sha: str) -> Photo | None:
