@@ -20,6 +20,7 @@ from tracker.boundaries.models import AdminUnit, BoundarySet
 from tracker.boundaries.outlines import outlines
 from tracker.extensions import db
 from tracker.households.models import HouseholdRevision, RevisionAssignment
+from tracker.progress.finish import with_finish
 from tracker.progress.service import ReportContext, known_filter, progress_report
 from tracker.progress.tallies import build_row, empty_tally
 
@@ -52,15 +53,14 @@ def communes_layer(ctx: ReportContext, zoom: int, key: tuple[Any, ...] | None = 
             .where(AdminUnit.boundary_set_id == ctx.boundary_set.id, AdminUnit.level == "commune")
         )
     }
-    features = []
-    for code, outline in shapes.items():
-        if ctx.scope is not None and code not in ctx.scope:
-            continue
+    shown = [code for code in shapes if ctx.scope is None or code in ctx.scope]
+    for code in shown:
         if code not in rows:
             name, parent = units.get(code, (None, None))
             rows[code] = build_row(code, name, "commune", parent, empty_tally(), ctx)
-        features.append({"type": "Feature", "id": code, "geometry": orjson.Fragment(outline),
-                         "properties": rows[code]})
+    properties = with_finish(ctx, [rows[code] for code in shown])  # the API's rows, field for field
+    features = [{"type": "Feature", "id": code, "geometry": orjson.Fragment(shapes[code]), "properties": row}
+                for code, row in zip(shown, properties)]
     collection: dict[str, Any] = {"type": "FeatureCollection", "features": features}  # no copy through geojson
     collection["as_of"] = ctx.as_of.isoformat()
     collection["known_at"] = ctx.known_at.isoformat()

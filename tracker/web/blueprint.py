@@ -56,6 +56,14 @@ def chosen_set() -> BoundarySet | None:
     return set_in_force(chosen_date())
 
 
+def loaded_set() -> BoundarySet:
+    """:func:`chosen_set` for pages that cannot show anything without a map: BadQuery when none is loaded."""
+    found = chosen_set()
+    if found is None:
+        raise BadQuery(404, _("No boundaries have been loaded yet."))
+    return found
+
+
 def chosen_date() -> date:
     """``?as_of=YYYY-MM-DD`` or today; BadQuery for a date that does not exist or is still to come."""
     raw = request.args.get("as_of", "").strip()

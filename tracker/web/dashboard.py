@@ -26,7 +26,17 @@ from tracker.progress import service as progress_service
 from tracker.progress.finish import with_finish
 from tracker.web import formatting, queries
 from tracker.web.auth import current_principal, login_required
-from tracker.web.blueprint import BadQuery, bp, chosen_choice, chosen_date, chosen_set, locale_code, scope, unit_title
+from tracker.web.blueprint import (
+    BadQuery,
+    bp,
+    chosen_choice,
+    chosen_date,
+    chosen_set,
+    loaded_set,
+    locale_code,
+    scope,
+    unit_title,
+)
 from tracker.web.charts import ChartLabels, burn_up_svg
 from tracker.web.standing import Standing, standing
 from tracker.web.todo import to_do
@@ -49,6 +59,12 @@ def report(boundary_set: BoundarySet, as_of: date, level: str, area: frozenset[s
         return service.progress_report(ctx, level)
     except ApiError as error:
         raise BadQuery(error.status, error.message) from error
+
+
+def area_report() -> tuple[BoundarySet, date, frozenset[str] | None, Any]:
+    """The loaded map, the chosen date, the caller's area, and the commune roll-up of that area."""
+    boundary_set, as_of, area = loaded_set(), chosen_date(), scope()
+    return boundary_set, as_of, area, report(boundary_set, as_of, "commune", area)
 
 
 def readings(found: Any, rows: list[dict[str, Any]]) -> dict[tuple[str, str], Standing]:
@@ -197,9 +213,7 @@ def export_links(boundary_set: BoundarySet, as_of: date, level: str) -> list[tup
     return links
 
 
-def _file_args(boundary_set: BoundarySet | None) -> dict[str, Any]:
-    if boundary_set is None:
-        raise BadQuery(404, _("No boundaries have been loaded yet."))
+def _file_args(boundary_set: BoundarySet) -> dict[str, Any]:
     lang = chosen_choice("lang", ("vi", "en"), locale_code())
     return {"as_of": chosen_date(), "set_name": boundary_set.name, "plan": request.args.get("plan"), "lang": lang}
 
@@ -210,7 +224,7 @@ def export(fmt: str) -> Any:
     """The progress report file of the exports service, for a signed-in browser (the API wants a token)."""
     if fmt not in ("xlsx", "csv"):
         abort(404)
-    boundary_set = chosen_set()
+    boundary_set = loaded_set()
     args = _file_args(boundary_set)
     levels = ("province", "district", "commune") if _has_districts(boundary_set) else ("province", "commune")
     args["level"] = chosen_choice("level", levels, "commune")
@@ -226,7 +240,7 @@ def export_households(fmt: str) -> Any:
     """The households list of the caller's area (national IDs masked for viewers), as the API gives it."""
     if fmt not in ("xlsx", "csv"):
         abort(404)
-    args = _file_args(chosen_set())
+    args = _file_args(loaded_set())
     who = current_principal()
     try:
         return attachment(*households_file(args, who.commune_scope(), who.role == "viewer", fmt))

@@ -16,8 +16,8 @@ from flask_babel import gettext as _
 from tracker.boundaries.service import boundary_sets
 from tracker.web import formatting, queries
 from tracker.web.auth import login_required
-from tracker.web.blueprint import BadQuery, bp, chosen_date, chosen_set, locale_code, scope
-from tracker.web.dashboard import readings, report, today
+from tracker.web.blueprint import BadQuery, bp, locale_code
+from tracker.web.dashboard import area_report, readings, today
 from tracker.web.maps import base_map
 from tracker.web.svgmap import NO_PLAN, PERCENT_BINS, STATUS_CLASSES, STATUS_COLOURS, Point, overlay_svg, percent_class, render_map
 
@@ -47,12 +47,7 @@ def status_legend() -> list[tuple[str, str]]:
 @bp.route("/map")
 @login_required()
 def completion_map() -> Any:
-    boundary_set = chosen_set()
-    if boundary_set is None:
-        raise BadQuery(404, _("No boundaries have been loaded yet."))
-    as_of = chosen_date()
-    area = scope()
-    main = report(boundary_set, as_of, "commune", area)
+    boundary_set, as_of, area, main = area_report()
     rows = {row["code"]: row for row in main.rows}
     base = base_map(boundary_set)
     visible = {s.code for s in base.shapes if queries.commune_visible(area, s.code)}

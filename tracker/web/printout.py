@@ -9,13 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import render_template
-from flask_babel import gettext as _
 
 from tracker.plans.history import programme_results
 from tracker.web import queries
 from tracker.web.auth import login_required
-from tracker.web.blueprint import BadQuery, bp, chosen_date, chosen_set, scope
-from tracker.web.dashboard import readings, report
+from tracker.web.blueprint import bp
+from tracker.web.dashboard import area_report, readings, report
 from tracker.web.standing import Standing
 
 LATE_KINDS = ("overdue", "late", "risk")
@@ -24,12 +23,7 @@ LATE_KINDS = ("overdue", "late", "risk")
 @bp.route("/report")
 @login_required()
 def printable_report() -> Any:
-    boundary_set = chosen_set()
-    if boundary_set is None:
-        raise BadQuery(404, _("No boundaries have been loaded yet."))
-    as_of = chosen_date()
-    area = scope()
-    main = report(boundary_set, as_of, "commune", area)
+    boundary_set, as_of, area, main = area_report()
     level = "district" if queries.has_level(boundary_set, "district") else "commune"
     units = report(boundary_set, as_of, level, area) if level == "district" else main
     shown = list(units.rows) + list(main.rows if level == "district" else []) + ([main.totals] if main.totals else [])
