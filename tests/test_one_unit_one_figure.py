@@ -75,6 +75,7 @@ def test_the_finish_figures_are_right(client: FlaskClient, finished) -> None:  #
     headers = bearer()
     before, on_the_day, after = (_api_rows(client, d, headers) for d in DATES)
     assert (after["90002"]["finished_on"], after["90002"]["days_late"]) == ("2025-05-25", 6)
+    assert after["90002"]["projected_finish"] == "2025-05-25", "a finished unit's finish is no projection"
     assert (after["90003"]["finished_on"], after["90003"]["days_late"]) == ("2025-05-10", 0)
     assert (after["90001"]["finished_on"], after["90001"]["days_overdue"]) == (None, 13)
     assert on_the_day["90001"]["days_overdue"] is None, "the deadline day itself is not overdue"

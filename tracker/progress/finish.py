@@ -17,11 +17,14 @@ from tracker.progress.service import Report, ReportContext, finish_days
 def with_finish(ctx: ReportContext, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``rows`` (any levels, the ``total`` row too) each with ``finished_on``, ``days_late`` and ``days_overdue``."""
     days = finish_days(ctx, rows)
-    return [
-        {**row, **finish(row["planned"]["total"], row["remaining"], days.get((row["level"], row["code"])),
-                         ctx.as_of, row["deadline"])._asdict()}
-        for row in rows
-    ]
+    out = []
+    for row in rows:
+        figures = finish(row["planned"]["total"], row["remaining"], days.get((row["level"], row["code"])),
+                         ctx.as_of, row["deadline"])._asdict()
+        if figures["finished_on"] is not None:  # a finished unit's finish is a fact, not a projection
+            figures["projected_finish"] = figures["finished_on"]
+        out.append({**row, **figures})
+    return out
 
 
 def finished_report(report: Report) -> Report:
