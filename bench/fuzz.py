@@ -6,8 +6,10 @@ against a real gunicorn server on a throw-away database, with a valid token.
 
 The database is created (PostgreSQL: dropped and created) and migrated; the
 run prints the figures and every failing operation with a curl line to
-reproduce it, and exits non-zero when any failed. ``make test`` runs the same
-code with a few examples per operation (tests/test_fuzz.py).
+reproduce it, and exits non-zero when any failed. Generated pushes carry the
+token's device and reach validation, the merge and the ledger; a stateful run
+follows the document's links afterwards. ``make test`` runs the same code with
+a few examples per operation (tests/test_fuzz.py).
 """
 from __future__ import annotations
 
