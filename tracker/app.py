@@ -23,6 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_input_checks(app)
     register_blueprints(app)
     register_cli(app)
+    register_jobs(app)
     register_logging(app)
     proxy.init_app(app)
     return app
@@ -79,6 +80,8 @@ def register_blueprints(app: Flask) -> None:
     from tracker.crosswalks.views import blp as crosswalks_blp
     from tracker.exports.views import blp as exports_blp
     from tracker.households.views import blp as sync_blp
+    from tracker.jobs import pages  # noqa: F401  (the job pages' routes)
+    from tracker.jobs.views import blp as jobs_blp
     from tracker.meta.views import blp as meta_blp
     from tracker.openrosa import init_app as register_openrosa
     from tracker.openrosa.api import blp as field_app_blp
@@ -90,7 +93,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.web import init_app as register_web
 
     for blueprint in (meta_blp, boundaries_blp, auth_blp, sync_blp, photos_blp, plans_blp, progress_blp,
-                      exports_blp, crosswalks_blp, field_app_blp):
+                      exports_blp, crosswalks_blp, field_app_blp, jobs_blp):
         api.register_blueprint(blueprint)
     register_web(app)
     register_openrosa(app)
@@ -104,16 +107,27 @@ def register_cli(app: Flask) -> None:
     from tracker.crosswalks.cli import crosswalks_cli
     from tracker.demo.cli import demo_cli
     from tracker.households.cli import households_cli
+    from tracker.jobs.cli import jobs_cli
     from tracker.openrosa.cli import enroll_command, forms_cli
     from tracker.photos.cli import photos_cli
     from tracker.plans.cli import plans_cli
     from tracker.progress.cli import tallies_cli
 
     for group in (boundaries_cli, crosswalks_cli, plans_cli, households_cli, users_cli, devices_cli, demo_cli,
-                  backup_cli, tallies_cli, photos_cli):
+                  backup_cli, tallies_cli, photos_cli, jobs_cli):
         app.cli.add_command(group)
     devices_cli.add_command(enroll_command)
     app.cli.add_command(forms_cli)
+
+
+def register_jobs(app: Flask) -> None:
+    """The kinds of job, and those of any module named in ``JOB_MODULES`` (comma-separated)."""
+    import importlib
+
+    from tracker.jobs import kinds  # noqa: F401  (registers the kinds)
+
+    for name in filter(None, (part.strip() for part in app.config.get("JOB_MODULES", "").split(","))):
+        importlib.import_module(name)
 
 
 def register_logging(app: Flask) -> None:

@@ -56,6 +56,16 @@ def from_environment(env: dict[str, str] | None = None) -> dict[str, Any]:
         "S3_PREFIX": env.get("S3_PREFIX", ""),
         "PHOTO_UPLOAD_IDLE_MINUTES": _int(env, "PHOTO_UPLOAD_IDLE_MINUTES", 3 * 24 * 60),
         "PHOTO_MAX_OPEN_UPLOADS": _int(env, "PHOTO_MAX_OPEN_UPLOADS", 100),
+        # Slow work on a queue: Redis when REDIS_URL is set, in-process otherwise (README, "Jobs").
+        "REDIS_URL": env.get("REDIS_URL", ""),
+        "JOB_QUEUE_PREFIX": env.get("JOB_QUEUE_PREFIX", "tracker"),
+        "JOB_ATTEMPTS": _int(env, "JOB_ATTEMPTS", 3),
+        "JOB_RETRY_BACKOFF_MS": _int(env, "JOB_RETRY_BACKOFF_MS", 5000),
+        "JOB_HEARTBEAT_SECONDS": _int(env, "JOB_HEARTBEAT_SECONDS", 60),
+        "JOB_MAINTENANCE_CHANCE": _int(env, "JOB_MAINTENANCE_CHANCE", 10_000),
+        "JOB_TIME_LIMIT_SECONDS": _int(env, "JOB_TIME_LIMIT_SECONDS", 3600),
+        "JOB_MODULES": env.get("JOB_MODULES", ""),
+        "EXPORT_INLINE_ROWS": _int(env, "EXPORT_INLINE_ROWS", 20_000),
         "PUSH_MAX_RECORDS": _int(env, "PUSH_MAX_RECORDS", 500),
         # What one OpenRosa POST may carry (Collect splits a bigger submission), plus room for the multipart framing.
         "OPENROSA_ACCEPT_BYTES": _int(env, "OPENROSA_ACCEPT_BYTES", 10_000_000),

@@ -13,12 +13,14 @@ from tracker.households.models import (
     SyncBatch,
     SyncCounter,
 )
+from tracker.jobs.models import Job
 from tracker.openrosa.models import OpenRosaSubmission
 from tracker.plans.models import Plan, PlanRevision, PlanTarget, ProgrammeResult
 from tracker.progress.models import CommuneTally, TallyState
 
 __all__ = [
     "AdminUnit", "ApiToken", "AssignmentDecision", "AuditEvent", "BoundarySet", "CommuneTally", "Conflict", "Crosswalk",
-    "CrosswalkLink", "Device", "Household", "HouseholdRevision", "LoginAttempt", "OpenRosaSubmission", "Photo", "Plan", "PlanRevision",
+    "CrosswalkLink", "Device", "Household", "HouseholdRevision", "Job", "LoginAttempt", "OpenRosaSubmission", "Photo",
+    "Plan", "PlanRevision",
     "PlanTarget", "ProgrammeResult", "RevisionAssignment", "SyncBatch", "SyncCounter", "TallyState", "User", "UserArea",
 ]

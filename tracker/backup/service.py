@@ -98,8 +98,8 @@ def _migration() -> str | None:
 
 
 def _photo_entries(blobs: Blobs) -> list[Entry]:
-    """Finished photos and thumbnails in the store (never uploads in progress)."""
-    return [e for e in blobs.list("") if not e.key.startswith(PARTIAL)]
+    """Finished photos and thumbnails in the store (never uploads in progress, nor the files of export jobs)."""
+    return [e for e in blobs.list("") if not e.key.startswith((PARTIAL, "exports/"))]
 
 
 def create(target: Path, url: str, blobs: Blobs) -> Manifest:

@@ -35,9 +35,11 @@ def echo_report(report: ImportReport) -> None:
 @click.option("--description", default="", help="Free text shown with the set.")
 @click.option("--in-force-from", type=click.DateTime(formats=["%Y-%m-%d"]),
               help="The day this map came into force, e.g. 2025-07-01; reports default to the map in force on their date.")
+@click.option("--job", "as_job", is_flag=True,
+              help="Re-assign the households by a job on the queue (its id is printed) rather than here.")
 @with_appcontext
 def import_command(path: Path, set_name: str, districts: Path | None, province: Path | None, description: str,
-                   in_force_from: datetime | None) -> None:
+                   in_force_from: datetime | None, as_job: bool) -> None:
     """Load a GeoJSON FeatureCollection of communes as boundary set NAME."""
     if not set_name.strip() or len(set_name) > 64:
         raise click.BadParameter("must be 1 to 64 characters", param_hint="--set")
@@ -50,7 +52,13 @@ def import_command(path: Path, set_name: str, districts: Path | None, province: 
         more = f"\n  … and {len(exc.problems) - 50} more" if len(exc.problems) > 50 else ""
         raise click.ClickException(f"{exc.path}: nothing imported.\n  {lines}{more}") from None
     echo_report(report)
-    if report.status != "unchanged":
+    if report.status != "unchanged" and as_job:
+        from tracker.jobs.cli import started
+        from tracker.jobs.queue import start
+
+        db.session.commit()  # the set first: the worker reads it
+        started(start("households.reassign", {"set": report.name}))
+    elif report.status != "unchanged":
         reassign(report.name)
     db.session.commit()
 

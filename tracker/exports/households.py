@@ -8,7 +8,7 @@ PostgreSQL), and one tuple per household with its status and dates as of
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -126,9 +126,13 @@ HOUSEHOLDS_TITLE = ("Danh sách hộ được hỗ trợ nhà ở", "Households 
 
 
 def households_file(
-    args: dict[str, Any], scope: frozenset[str] | None, mask_ids: bool, fmt: str
+    args: dict[str, Any], scope: frozenset[str] | None, mask_ids: bool, fmt: str,
+    watch: Callable[[Iterator[Any]], Iterator[Any]] | None = None,
 ) -> tuple[Iterator[bytes], str, str]:
-    """The households list as a streamed file ``(chunks, mimetype, file name)``: the API and the pages use it."""
+    """The households list as a streamed file ``(chunks, mimetype, file name)``: the API and the pages use it.
+
+    ``watch`` wraps the rows on their way to the writer (an export job counts them there).
+    """
     ctx = context_from_args(args, scope)
     lang = args["lang"]
     filters = {k: args[k] for k in ("commune", "status", "support_type") if args.get(k)}
@@ -136,6 +140,8 @@ def households_file(
     extra = [("Lọc", "Filters", described)] if described else []
     header = header_block(ctx, HOUSEHOLDS_TITLE, lang, extra)
     rows = primed(household_rows(ctx, filters, lang, mask_ids=mask_ids))
+    if watch is not None:
+        rows = watch(rows)
     name = f"households-{ctx.as_of.isoformat()}"
     if fmt == "xlsx":
         handle = xlsx_file("Hộ gia đình" if lang == "vi" else "Households", header, HOUSEHOLD_COLUMNS, rows, lang,

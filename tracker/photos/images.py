@@ -38,8 +38,11 @@ class ImageInfo:
     thumbnail: bytes
 
 
-def inspect(path: Path | IO[bytes], max_pixels: int) -> ImageInfo:
-    """Decode ``path`` (a file name or a readable binary file); raises :class:`ImageRejected` unless it is a usable photo."""
+def inspect(path: Path | IO[bytes], max_pixels: int, thumbnail: bool = True) -> ImageInfo:
+    """Decode ``path`` (a file name or a readable binary file); raises :class:`ImageRejected` unless it is a usable photo.
+
+    With ``thumbnail=False`` the thumbnail is left to :func:`make_thumbnail` (a job) and ``ImageInfo.thumbnail`` is empty.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -55,7 +58,7 @@ def inspect(path: Path | IO[bytes], max_pixels: int) -> ImageInfo:
                 content_type = FORMATS[image.format]
                 image.draft("RGB", (THUMBNAIL_PX * 2, THUMBNAIL_PX * 2))  # JPEG: decode scaled down
                 image.load()  # the whole stream: a corrupt or cut-off file fails here
-                thumbnail = _thumbnail(image)
+                small = _thumbnail(image) if thumbnail else b""
     except ImageRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -64,7 +67,15 @@ def inspect(path: Path | IO[bytes], max_pixels: int) -> ImageInfo:
         raise ImageRejected(f"The bytes are not a readable JPEG, PNG or WebP image ({exc.__class__.__name__}).",
                             "not_an_image") from None
     lat, lon = gps_point(exif)
-    return ImageInfo(content_type, width, height, lat, lon, taken_at(exif), thumbnail)
+    return ImageInfo(content_type, width, height, lat, lon, taken_at(exif), small)
+
+
+def make_thumbnail(source: IO[bytes]) -> bytes:
+    """The JPEG thumbnail of a photo already checked by :func:`inspect`."""
+    with Image.open(source) as image:
+        image.draft("RGB", (THUMBNAIL_PX * 2, THUMBNAIL_PX * 2))
+        image.load()
+        return _thumbnail(image)
 
 
 def _thumbnail(image: Image.Image) -> bytes:

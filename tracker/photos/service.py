@@ -116,7 +116,7 @@ def state(caller: Principal, sha: str) -> UploadState | None:
 
 
 def finish(caller: Principal, sha: str, source: IO[bytes], size: int) -> Photo:
-    """Store bytes already hashed to ``sha``: decode, thumbnail, write, then the row.
+    """Store bytes already hashed to ``sha``: decode, write, the row, then the thumbnail job.
 
     A photo already held (someone else's upload of the same bytes) is not
     decoded or written again: the caller has just proved they hold it.
@@ -126,11 +126,10 @@ def finish(caller: Principal, sha: str, source: IO[bytes], size: int) -> Photo:
         return existing
     source.seek(0)
     try:
-        info = inspect(source, current_app.config["PHOTO_MAX_PIXELS"])
+        info = inspect(source, current_app.config["PHOTO_MAX_PIXELS"], thumbnail=False)
     except ImageRejected as exc:
         raise ApiError(422, str(exc), code=exc.code) from None
     store = storage()
-    store.put_thumbnail(sha, info.thumbnail)
     source.seek(0)
     store.put_photo(sha, source)
     row = {
@@ -147,6 +146,10 @@ def finish(caller: Principal, sha: str, source: IO[bytes], size: int) -> Photo:
                      details={"size_bytes": size, "content_type": info.content_type,
                               "exif": {"lat": info.exif_lat, "lon": info.exif_lon, "taken_at": info.exif_taken_at}})
     db.session.commit()
+    if inserted is not None:
+        from tracker.jobs import queue  # the thumbnail is made by a job (at once, without a queue)
+
+        queue.start("photos.thumbnail", {"sha256": sha}, owner_id=caller.user_id)
     photo = db.session.get(Photo, sha)
     assert photo is not None
     return photo

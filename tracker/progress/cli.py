@@ -13,8 +13,9 @@ tallies_cli = click.Group("tallies", help="Commune tallies kept by the household
 
 @tallies_cli.command("rebuild")
 @click.option("--set", "set_name", help="Only this boundary set (default: every set).")
+@click.option("--job", "as_job", is_flag=True, help="Hand the work to the job queue and print the job's id.")
 @with_appcontext
-def rebuild_command(set_name: str | None) -> None:
+def rebuild_command(set_name: str | None, as_job: bool) -> None:
     """Count the commune tallies afresh from the revisions and say whether they had drifted.
 
     Each set is rebuilt in one transaction: interrupted, it leaves the old
@@ -22,6 +23,12 @@ def rebuild_command(set_name: str | None) -> None:
     """
     if set_name is not None and get_set(set_name) is None:
         raise click.BadParameter(f"no boundary set named {set_name!r}", param_hint="--set")
+    if as_job:
+        from tracker.jobs.cli import started
+        from tracker.jobs.queue import start
+
+        started(start("tallies.rebuild", {"set": set_name}))
+        return
     drifted_sets = 0
     for boundary_set in [get_set(set_name)] if set_name is not None else boundary_sets():
         drifted = kept.rebuild(boundary_set)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from flask import abort, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from tracker.boundaries.models import BoundarySet
@@ -20,6 +20,8 @@ from tracker.errors import ApiError
 from tracker.exports.households import households_file
 from tracker.exports.service import progress_file
 from tracker.http import attachment
+from tracker.jobs import queue as jobs_queue
+from tracker.jobs.kinds import export_args, export_rows
 from tracker.plans.history import programme_results
 from tracker.plans.service import revision_in_force, revision_totals
 from tracker.progress import service as progress_service
@@ -243,6 +245,10 @@ def export_households(fmt: str) -> Any:
     args = _file_args(loaded_set())
     who = current_principal()
     try:
+        if export_rows(args, who.commune_scope()) > current_app.config["EXPORT_INLINE_ROWS"]:
+            job = jobs_queue.start("export.households", export_args(args, who.commune_scope(), who.role == "viewer",
+                                                                    fmt), owner_id=who.user_id)
+            return redirect(url_for("web.job_page", job_id=job.id))
         return attachment(*households_file(args, who.commune_scope(), who.role == "viewer", fmt))
     except ApiError as error:
         raise BadQuery(error.status, error.message) from error

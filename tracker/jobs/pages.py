@@ -1,0 +1,44 @@
+"""``/jobs/<id>``: a job's page (progress while it runs, then its file or the reason it failed)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template
+from flask_babel import gettext as _
+
+from tracker.http import attachment
+from tracker.jobs import service
+from tracker.jobs.models import Job
+from tracker.web.auth import current_principal, login_required
+from tracker.web.blueprint import BadQuery, bp
+
+
+def _find(job_id: str) -> Job:
+    who = current_principal()
+    assert who is not None
+    try:
+        return service.find(who, job_id)
+    except service.JobNotFound:
+        raise BadQuery(404, _("There is no job with this id.")) from None
+    except service.JobForbidden:
+        raise BadQuery(403, _("This job was started by another account.")) from None
+
+
+@bp.route("/jobs/<job_id>")
+@login_required()
+def job_page(job_id: str) -> Any:
+    job = _find(job_id)
+    return render_template("job.html", job=job, percent=service.percent(job), has_file=service.has_file(job))
+
+
+@bp.route("/jobs/<job_id>/file")
+@login_required()
+def job_file_page(job_id: str) -> Any:
+    job = _find(job_id)
+    try:
+        handle, mimetype, name = service.open_file(job)
+    except service.JobNotFound:
+        raise BadQuery(404, _("This job makes no file.")) from None
+    except service.FileNotReady:
+        raise BadQuery(409, _("The file is not ready yet.")) from None
+    return attachment(service.chunks(handle), mimetype, name)
