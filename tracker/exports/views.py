@@ -104,6 +104,7 @@ def households_csv(args: dict[str, Any]) -> Any:
 @auth_required()
 @blp.arguments(HouseholdExportArgs, location="query", unknown=RAISE)
 @blp.response(202, JobSchema, description="The export job; GET its links.self for progress, then links.file")
+@blp.alt_response(404, description="No such format")
 def households_job(args: dict[str, Any], fmt: str) -> Response:
     """Start an export job for the households list whatever its size (same query as the GET)."""
     return _export_job(args, fmt)
