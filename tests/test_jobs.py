@@ -209,10 +209,10 @@ def test_unknown_and_other_peoples_jobs(app: Flask, tmp_path: Path) -> None:
     assert client.get(f"/api/v1/jobs/{job.id}", headers=owner).get_json()["status"] == "done"
     json_error(client.get(f"/api/v1/jobs/{job.id}"), 401)
     _sign_in(client, "other")
-    page = client.get(f"/jobs/{job.id}")
+    page = client.get(f"/jobs/{job.id}?lang=en")
     assert page.status_code == 403 and "another account" in page.get_data(as_text=True)
-    missing = client.get("/jobs/0123456789abcdef0123456789abcdef")
-    assert missing.status_code == 404 and "no job with this id" in missing.get_data(as_text=True)
+    missing = client.get("/jobs/0123456789abcdef0123456789abcdef?lang=vi")
+    assert missing.status_code == 404 and "Không có công việc nào mang mã này." in missing.get_data(as_text=True)
 
 
 def _sign_in(client, name: str) -> None:

@@ -42,7 +42,7 @@ NATIONAL_ID_B = "099888777666"
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 # Calls that change no data although they are not GETs: signing in and out, the receipt query.
-READS_BY_POST = ("/api/v1/auth/token", "/api/v1/sync/receipt")
+READS_BY_POST = ("/api/v1/auth/token", "/api/v1/sync/receipt", "/api/v1/export/households.<any(xlsx, csv):fmt>/job")
 
 
 def _put_photo(client: FlaskClient, auth: str) -> str:
@@ -128,7 +128,7 @@ def _every_get(app: Flask, client: FlaskClient, auth: str, values: dict[str, Any
 
 def _values(world: dict[str, Any], household: str, photo: str) -> dict[str, Any]:
     return {"household_id": world[household]["id"], "sha": world[photo], "name": "t", "conflict_id": 1,
-            "from_name": "t", "to_name": "t", "set_name": "t"}
+            "from_name": "t", "to_name": "t", "set_name": "t", "job_id": "0" * 32, "fmt": "csv"}
 
 
 # --- scope ------------------------------------------------------------------------------------

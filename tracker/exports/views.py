@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, stream_with_context
+from flask import Response, current_app, request, stream_with_context
 from marshmallow import RAISE
 
 from schemas.exports import HouseholdExportArgs, ProgressExportArgs
 from schemas.jobs import JobSchema
 from tracker.accounts.auth import auth_required, principal
 from tracker.api import Blueprint
+from tracker.errors import ApiError
 from tracker.exports import service
 from tracker.exports.households import households_file
 from tracker.exports.service import CSV, XLSX
@@ -104,7 +105,11 @@ def households_csv(args: dict[str, Any]) -> Any:
 @auth_required()
 @blp.arguments(HouseholdExportArgs, location="query", unknown=RAISE)
 @blp.response(202, JobSchema, description="The export job; GET its links.self for progress, then links.file")
+@blp.alt_response(400, description="A body was sent")
 @blp.alt_response(404, description="No such format")
 def households_job(args: dict[str, Any], fmt: str) -> Response:
-    """Start an export job for the households list whatever its size (same query as the GET)."""
+    """Start an export job for the households list whatever its size (same query as the GET; no body)."""
+    if request.content_length or "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        raise ApiError(400, "An export job takes its arguments in the query string, not in a body.",
+                       code="unexpected_body")
     return _export_job(args, fmt)
