@@ -1,7 +1,7 @@
 """Jobs: slow work (exports, thumbnails, re-assignment, tally rebuilds) run by a queue worker.
 
 Revision ID: c4d8e1f2a7b3
-Revises: b7e2a9c4d150
+Revises: c4d8e1f2a3b6
 Create Date: 2026-11-30 16:05:00
 
 """
@@ -12,7 +12,7 @@ import tracker.dbtypes
 
 # revision identifiers, used by Alembic.
 revision = 'c4d8e1f2a7b3'
-down_revision = 'b7e2a9c4d150'
+down_revision = 'c4d8e1f2a3b6'
 branch_labels = None
 depends_on = None
 
