@@ -1,11 +1,12 @@
-"""Two application servers behind nginx, sharing PostgreSQL and an S3 server.
+"""Two application servers behind nginx, sharing PostgreSQL, Redis and an S3 server.
 
 Each gunicorn has its own local folder; photos live in the shared bucket
 (moto's S3 server on loopback). Phones push records and upload photos in
 pieces through nginx, which spreads their requests over both servers; one
 upload is cut off on one server and resumed on the other, one batch is sent
 twice. At the end nothing is lost or duplicated, and both servers report the
-same figures.
+same figures. One job worker serves both: it makes every thumbnail, and an
+export job started through one server is followed and fetched through the other.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from tests.job_support import Worker, queue_settings, wait_for  # noqa: F401 (the fixture)
 from tests.storage_support import MotoServer, moto_fixture  # noqa: F401 (the fixture)
 from tests.sync_support import COMMUNE_1, LiveServer, bearer, free_port, household, image_bytes, load_communes, make_user
 from tracker.extensions import db
@@ -90,7 +92,8 @@ class Nginx:
 
 
 @pytest.fixture
-def cluster(app: Flask, tmp_path: Path, moto: MotoServer) -> Iterator[dict[str, Any]]:
+def cluster(app: Flask, tmp_path: Path, moto: MotoServer,
+            queue_settings: dict[str, str]) -> Iterator[dict[str, Any]]:  # noqa: F811
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     if not url.startswith("postgresql"):
         pytest.skip("several servers share PostgreSQL")
@@ -98,12 +101,14 @@ def cluster(app: Flask, tmp_path: Path, moto: MotoServer) -> Iterator[dict[str, 
     make_user("officer", "commune_officer", [COMMUNE_1])
     make_user("boss", "manager")
     db.session.remove()
-    env = {**moto.settings(moto.new_bucket()), "PROXY_HOPS": "1"}
+    env = {**moto.settings(moto.new_bucket()), "PROXY_HOPS": "1", **queue_settings}
     servers = [LiveServer(url, tmp_path / f"server-{i}", workers=2, env=env) for i in range(2)]
     proxy = Nginx(tmp_path / "nginx", (servers[0].port, servers[1].port))
+    worker = Worker(url, tmp_path / "worker", {**env, "PROXY_HOPS": "0"})
     try:
-        yield {"servers": servers, "proxy": proxy}
+        yield {"servers": servers, "proxy": proxy, "worker": worker}
     finally:
+        worker.stop()
         proxy.stop()
         for server in servers:
             server.stop()
@@ -223,3 +228,45 @@ def test_phones_through_two_servers_lose_nothing_and_duplicate_nothing(cluster: 
         assert hashlib.sha256(got[0]).hexdigest() == sha and got[0] == got[1]
     forwarded = (proxy.work / "access.log").read_text()
     assert forwarded.count("PATCH") >= PHONES * BATCHES
+
+
+def test_a_job_started_through_one_server_is_followed_through_the_other(cluster: dict[str, Any]) -> None:
+    a, b = cluster["servers"]
+    worker = cluster["worker"]
+    auth = _token(a.port, "officer", "phone-j")
+    data = image_bytes(size=(900, 700))
+    name = hashlib.sha256(data).hexdigest()
+    status, _, body = _request(a.port, "PUT", f"/api/v1/photos/{name}", data, {**bearer(auth),
+                                                                             "Content-Type": "image/jpeg"})
+    assert status == 201, body
+    wait_for(lambda: _request(b.port, "GET", f"/api/v1/photos/{name}/thumbnail", headers=bearer(auth))[0] == 200,
+             60, "the worker's thumbnail, read through the other server", worker)
+    status, _, body = _request(a.port, "POST", "/api/v1/sync/push", json.dumps({
+        "device_id": "phone-j", "batch_id": str(uuid.uuid4()), "households": [household() for _ in range(3)],
+    }).encode(), {**bearer(auth), "Content-Type": "application/json"})
+    assert status == 200, body
+    boss = _token(a.port, "boss", "desk-j")
+    known_at = time.strftime("%Y-%m-%dT%H:%M:%S%%2B00:00", time.gmtime())
+    status, headers, body = _request(a.port, "POST", f"/api/v1/export/households.csv/job?known_at={known_at}",
+                                     headers=bearer(boss))
+    assert status == 202, body
+    job = json.loads(body)
+
+    def finished_on_b() -> dict[str, Any] | None:
+        answer = json.loads(_request(b.port, "GET", headers["location"], headers=bearer(boss))[2])
+        return answer if answer["status"] in ("done", "failed") else None
+
+    done = wait_for(finished_on_b, 60, "the export job, seen through the other server", worker)
+    assert done["id"] == job["id"] and done["status"] == "done" and done["progress"]["total"] == 3
+    status, _, exported = _request(b.port, "GET", done["links"]["file"], headers=bearer(boss))
+    assert status == 200
+    status, _, inline = _request(a.port, "GET", f"/api/v1/export/households.csv?known_at={known_at}",
+                                 headers=bearer(boss))
+    assert status == 200
+    assert _without_export_time(exported) == _without_export_time(inline)
+    other = _token(b.port, "officer", "phone-k")
+    assert _request(b.port, "GET", headers["location"], headers=bearer(other))[0] == 403
+
+
+def _without_export_time(data: bytes) -> list[str]:
+    return [line for line in data.decode("utf-8-sig").splitlines() if not line.startswith(("Xuất lúc", "Exported at"))]
