@@ -1,11 +1,13 @@
 """The load a deadline brings, open loop: requests arrive at a set rate whatever the answers do.
 
-    .venv/bin/python bench/deadline.py [--start 2] [--factor 1.5] [--steps 8] [--step-seconds 20]
+    .venv/bin/python bench/deadline.py [--start 0.5] [--step 0.25] [--steps 40] [--step-seconds 20]
                                        [--database postgresql+psycopg://postgres@127.0.0.1/tracker_deadline]
 
 Arrivals are a fixed mix: pushes of 20 records (60 %), 2 MB photo uploads
 (30 %) and dashboard views (10 %, the progress report of every commune).
-Each step raises the total arrival rate by ``--factor``; a step is held
+The rate starts below one request a second (``--start``) and each step adds
+``--step`` (a quarter of a request a second by default), so the highest rate
+held is found to within that step rather than overshot; a step is held
 while every kind's p95 (measured from the moment the request was due, so
 queueing counts) stays under its target: push 500 ms, photo 1 s, dashboard
 1 s. Besides, ``--slow`` phones keep uploading photos at 3G speed (64 KB/s)
@@ -135,12 +137,12 @@ def ramp(load: Load, args: argparse.Namespace, label: str) -> float:
         latencies = load.step(rate, args.step_seconds, args.seed + step)
         p95 = {kind: percentile(latencies.get(kind, []), 0.95) for kind in TARGETS}
         ok = all(p95[k] <= TARGETS[k] for k in TARGETS if latencies.get(k))
-        print(f"{label:<22}{rate:>8.1f}/s  " + "  ".join(
+        print(f"{label:<22}{rate:>8.2f}/s  " + "  ".join(
             f"{k} p95 {p95[k] * 1000:>7.0f} ms ({len(latencies.get(k, []))})" for k in TARGETS)
             + ("  held" if ok else "  NOT held"), flush=True)
         if not ok:
             break
-        held, rate = rate, rate * args.factor
+        held, rate = rate, rate + args.step
     return held
 
 
@@ -171,9 +173,9 @@ def prepare(args: argparse.Namespace, work: Path) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--start", type=float, default=2.0)
-    parser.add_argument("--factor", type=float, default=1.5)
-    parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument("--start", type=float, default=0.5, help="first arrival rate (requests/s)")
+    parser.add_argument("--step", type=float, default=0.25, help="added to the rate after each step held")
+    parser.add_argument("--steps", type=int, default=40, help="at most this many steps")
     parser.add_argument("--step-seconds", type=float, default=20.0)
     parser.add_argument("--slow", type=int, default=4, help="phones uploading at 3G speed all along")
     parser.add_argument("--workers", type=int, default=2)
@@ -234,8 +236,8 @@ def main() -> int:
         moto.stop()
     one, two = results["one server"], results["two behind nginx"]
     print(f"\nhighest arrival rate held (requests/s, mix {MIX}, {args.slow} slow phones):")
-    print(f"  one server:        {one:.1f}/s")
-    print(f"  two behind nginx:  {two:.1f}/s  (ratio {two / one if one else float('nan'):.2f} to one server)")
+    print(f"  one server:        {one:.2f}/s")
+    print(f"  two behind nginx:  {two:.2f}/s  (ratio {two / one if one else float('nan'):.2f} to one server)")
     return 0
 
 
