@@ -229,3 +229,22 @@ def _user_id(name: str) -> int:
     found = db.session.scalar(select(User.id).where(User.username == name))
     assert found is not None
     return found
+
+
+def test_prune_removes_old_finished_jobs_and_their_files(app: Flask, runner, tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from tracker.dbtypes import utcnow
+    from tracker.photos.service import storage
+
+    scenario(tmp_path)
+    app.config["EXPORT_INLINE_ROWS"] = 0
+    client = app.test_client()
+    job_id = client.get(f"/api/v1/export/households.csv?as_of={AS_OF}", headers=bearer("manager")).get_json()["id"]
+    key = _job(job_id).result["key"]
+    assert storage().blobs.size(key)
+    assert "Removed 0 finished jobs" in runner.invoke(args=["jobs", "prune", "--days", "1"]).output
+    db.session.get(Job, job_id).finished_at = utcnow() - timedelta(days=2)
+    db.session.commit()
+    assert "Removed 1 finished jobs" in runner.invoke(args=["jobs", "prune", "--days", "1"]).output
+    assert db.session.get(Job, job_id) is None and storage().blobs.size(key) is None

@@ -45,6 +45,27 @@ def show_command(job_id: str) -> None:
     click.echo(json.dumps(describe(job), ensure_ascii=False, indent=2))
 
 
+@jobs_cli.command("prune")
+@click.option("--days", type=click.IntRange(min=0), default=30, show_default=True,
+              help="Remove finished jobs older than this, with the files of export jobs.")
+def prune_command(days: int) -> None:
+    """Remove finished jobs (and their export files) older than DAYS days."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from tracker.dbtypes import utcnow
+    from tracker.photos.service import storage
+
+    old = list(db.session.scalars(select(Job).where(Job.status.in_(("done", "failed")),
+                                                    Job.finished_at <= utcnow() - timedelta(days=days))))
+    storage().blobs.delete(job.result["key"] for job in old if job.result and job.result.get("key"))
+    for job in old:
+        db.session.delete(job)
+    db.session.commit()
+    click.echo(f"Removed {len(old)} finished jobs older than {days} days.")
+
+
 def describe(job: Job) -> dict[str, Any]:
     return {"id": job.id, "kind": job.kind, "status": job.status, "done": job.done, "total": job.total,
             "attempts": job.attempts, "error": job.error, "result": job.result}
