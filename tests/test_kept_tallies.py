@@ -31,7 +31,10 @@ PLACES = [  # inside commune 1, inside 2, on their border with a poor fix (revie
     {"lat": 21.05, "lon": 104.05, "accuracy_m": 8.0}, {"lat": 21.05, "lon": 104.15, "accuracy_m": 8.0},
     {"lat": 21.05, "lon": 104.1005, "accuracy_m": 400.0}, {"lat": 23.9, "lon": 108.9, "accuracy_m": 8.0},
 ]
-DATES = [date(2025, 1, 1) + timedelta(days=d) for d in (0, 20, 40, 75, 100, 130, 170, 240)]
+# From before the first month with a delta (month rows summed) to after the last (the last running total and
+# the month rows since); in between, a running total and the days of its month.
+DATES = [date(2024, 12, 31)] + [date(2025, 1, 1) + timedelta(days=d) for d in (0, 20, 40, 75, 100, 130, 170, 240)] + [
+    date(2026, 2, 14)]
 
 
 def _history(rng: random.Random) -> tuple[str, dict[str, str]]:

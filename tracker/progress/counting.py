@@ -20,7 +20,7 @@ from sync.vocabulary import FUNDING_SOURCES
 from tracker.boundaries.models import AdminUnit, BoundarySet
 from tracker.extensions import db
 from tracker.households.models import HouseholdRevision, RevisionAssignment
-from tracker.plans.models import PlanTarget
+from tracker.plans.models import PlanRevision, PlanTarget
 from tracker.progress import kept
 from tracker.progress.context import ReportContext
 from tracker.progress.pace import WINDOW_DAYS, window_start
@@ -139,22 +139,42 @@ def counted_tallies(ctx: ReportContext, communes: Collection[str | None] | None 
 
 
 def _add_plan(ctx: ReportContext, communes: Collection[str | None] | None, tallies: dict[str | None, Tally]) -> None:
-    if ctx.revision is not None:
-        query = select(PlanTarget.commune_code, PlanTarget.new_build, PlanTarget.repair, PlanTarget.budget_vnd).where(
-            PlanTarget.revision_id == ctx.revision.id
-        )
-        if ctx.scope is not None:
-            query = query.where(PlanTarget.commune_code.in_(sorted(ctx.scope)))
-        if communes is not None:
-            query = query.where(PlanTarget.commune_code.in_(sorted(c for c in communes if c is not None)))
-        for code, new_build, repair, budget in db.session.execute(query):
-            tally = tallies.get(code)
-            if tally is None:
-                tally = tallies[code] = empty_tally()
-            tally[0] += new_build
-            tally[1] += repair
-            tally[BUDGET] += budget
+    if ctx.revision is None:
+        return
+    targets = plan_targets(ctx.revision)
+    wanted: Collection[str] = targets.keys()
+    if communes is not None:
+        wanted = [c for c in communes if c is not None and c in targets]
+    for code in wanted:
+        if ctx.scope is not None and code not in ctx.scope:
+            continue
+        new_build, repair, budget = targets[code]
+        tally = tallies.get(code)
+        if tally is None:
+            tally = tallies[code] = empty_tally()
+        tally[0] += new_build
+        tally[1] += repair
+        tally[BUDGET] += budget
 
+
+PLAN_REVISIONS_KEPT = 8
+
+
+def plan_targets(revision: PlanRevision) -> dict[str, tuple[int, int, int]]:
+    """``{commune: (new_build, repair, budget)}`` of a plan revision; kept per app (a revision's targets stay)."""
+    key = (revision.id, revision.created_at, revision.change_seq)
+    cache: dict[Any, dict[str, tuple[int, int, int]]] = current_app.extensions.setdefault("plan_targets", {})
+    found = cache.get(key)
+    if found is None:
+        found = {code: (new_build, repair, budget) for code, new_build, repair, budget in db.session.execute(
+            select(PlanTarget.__table__.c.commune_code, PlanTarget.__table__.c.new_build,
+                   PlanTarget.__table__.c.repair, PlanTarget.__table__.c.budget_vnd)
+            .where(PlanTarget.__table__.c.revision_id == revision.id))}
+        with _UNITS_LOCK:
+            while len(cache) >= PLAN_REVISIONS_KEPT:
+                cache.pop(next(iter(cache)))
+            cache[key] = found
+    return found
 
 
 def set_units(boundary_set: BoundarySet) -> dict[str, Unit]:

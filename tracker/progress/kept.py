@@ -4,11 +4,13 @@ Counting 334,000 households for the first report of a date took most of a
 second, in every worker. The ledger therefore keeps, in the same
 transaction as each household change, the *deltas* of
 :mod:`tracker.progress.tally_events` per (boundary set, commune, support
-type, day), and the same per month. A report with ``known_at`` = now on
-``as_of`` is then the sum of the month rows before ``as_of``'s month and
-the day rows of its month up to ``as_of``: small rows shared by every
-worker and host (about 190,000 for the 334,000 households of the national
-benchmark in mid-April, against a join of every household revision).
+type, day), the same per month, and weekly the running total of every
+delta before it (:mod:`tracker.progress.cumulative`). A report with
+``known_at`` = now on ``as_of`` is then the last running total before
+``as_of`` plus the day rows since, up to ``as_of``: small
+rows shared by every worker and host (about 35,000 for the 334,000
+households of the national benchmark in mid-April, against a join of every
+household revision).
 
 Reports use the kept tallies only when they are exactly what a count would
 give (:func:`covers`): the set's :class:`TallyState` is at the last revision
@@ -22,11 +24,11 @@ force.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, insert, select, union_all, update
+from sqlalchemy import BigInteger, Column, MetaData, Table, delete, except_, func, insert, or_, select, union, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -36,6 +38,7 @@ from tracker.dbtypes import utcnow
 from tracker.extensions import db
 from tracker.households.models import HouseholdRevision, RevisionAssignment, SyncCounter
 from tracker.households.sequence import COUNTER
+from tracker.progress import cumulative
 from tracker.progress.models import CommuneTally, TallyState
 from tracker.progress.tallies import FUNDS, SLOT, Tally, empty_tally
 from tracker.progress.tally_events import COUNTS, VALUES, deltas, month_of
@@ -83,9 +86,34 @@ def record(changes: Iterable[Change], before: int | None) -> None:
         new = revision_columns(change.record)
         for set_id, row in change.assignments.items():
             _add(acc, set_id, row["commune_code"], new["support_type"], new, bool(row["needs_review"]), 1)
+    _add_cumulative(acc)
     _upsert(acc)
     in_step = TallyState.last_revision_id.is_(None) if before is None else TallyState.last_revision_id == before
     db.session.execute(update(TallyState).where(in_step).values(last_revision_id=last_revision()))
+
+
+def _add_cumulative(acc: dict[Key, list[int]]) -> None:
+    """Each day row's delta added to the running totals after it, the span widened first to take it."""
+    days: dict[int, set[date]] = defaultdict(set)
+    for set_id, grain, day, _, _ in acc:
+        if grain == "d":
+            days[set_id].add(day)
+    for set_id, touched in days.items():
+        state = db.session.execute(select(TallyState.cumulative_from, TallyState.cumulative_to)
+                                   .where(TallyState.boundary_set_id == set_id)).first()
+        if state is None:
+            continue  # a set not kept (yet): a rebuild counts it all
+        current = None if state[0] is None else (state[0], state[1])
+        span = cumulative.widen(set_id, current, cumulative.wanted_span(current, touched))
+        if span is None:
+            continue
+        for (sid, grain, day, code, support), values in list(acc.items()):
+            if sid != set_id or grain != "d" or not any(values):
+                continue
+            for anchor in cumulative.cumulative_keys(span, day):
+                row = acc[(set_id, "c", anchor, code, support)]
+                for i, value in enumerate(values):
+                    row[i] += value
 
 
 def _upsert(acc: dict[Key, list[int]]) -> None:
@@ -114,51 +142,66 @@ def covers(ctx: ReportContext) -> bool:
 
 def sums(ctx: ReportContext, communes: Collection[str | None] | None = None) -> dict[str | None, Tally]:
     """Per commune code (None: unassigned) the counts and funding on ``as_of``, from the kept tallies."""
-    month = month_of(ctx.as_of)
     table = T.__table__
     wanted = [T.boundary_set_id == ctx.boundary_set.id]
     if ctx.scope is not None:
         wanted.append(T.commune_code.in_(sorted(ctx.scope)))
     if communes is not None:
         wanted.append(T.commune_code.in_(sorted(c or "" for c in communes)))
-    rows = union_all(  # the months before as_of's month, then its days up to as_of: two index ranges
-        select(table).where(*wanted, T.grain == "m", T.day < month),
-        select(table).where(*wanted, T.grain == "d", T.day >= month, T.day <= ctx.as_of),
-    ).subquery()
-    query = (select(rows.c.commune_code, rows.c.support_type, *(func.sum(rows.c[name]) for name in VALUES))
+    # The running total at as_of's month, then its days up to as_of: index ranges (see cumulative.parts).
+    rows = union_all(*(select(table).where(*wanted, part)
+                       for part in cumulative.parts(ctx.as_of, cumulative.span_of(ctx.boundary_set.id)))).subquery()
+    query = (select(rows.c.commune_code, rows.c.support_type,
+                    *(func.sum(rows.c[name]).cast(BigInteger) for name in VALUES))
              .group_by(rows.c.commune_code, rows.c.support_type))
+    # One row per commune and type: its counts go straight into their slots (every other one, by type).
     tallies: dict[str | None, Tally] = {}
-    present: dict[str | None, int] = defaultdict(int)
-    slots = [SLOT[name] for name in COUNTS]
+    counts = len(COUNTS)
+    end = SLOT[COUNTS[-1]] + 2
     for code, support, known, *values in db.session.execute(query):
+        if not known:
+            continue  # a commune only counts once a household is known there, as a count has it
         code = code or None
         tally = tallies.get(code)
         if tally is None:
             tally = tallies[code] = empty_tally()
-        present[code] += int(known or 0)
+            tally[FUNDS:FUNDS + len(FUND_COLUMNS)] = values[counts:]
+        else:
+            tally[FUNDS:FUNDS + len(FUND_COLUMNS)] = map(int.__add__, tally[FUNDS:FUNDS + len(FUND_COLUMNS)],
+                                                         values[counts:])
         kind = 1 if support == "repair" else 0
-        for slot, value in zip(slots, values):
-            if value:
-                tally[slot + kind] += int(value)
-        for i, value in enumerate(values[len(COUNTS):]):
-            if value:
-                tally[FUNDS + i] += int(value)
-    return {code: tally for code, tally in tallies.items() if present[code]}  # as a count has them
+        tally[SLOT[COUNTS[0]] + kind:end:2] = values[:counts]
+    return tallies
 
 
-def _counted(boundary_set: BoundarySet) -> dict[Key, list[int]]:
-    """The set's tallies counted afresh from the current revisions."""
+def _counted(boundary_set: BoundarySet) -> Iterator[list[dict[str, Any]]]:
+    """The set's tallies counted afresh from the current revisions, as rows, commune by commune.
+
+    The revisions are read in commune order, so only one commune's sums are
+    held at a time (the whole set's took about a gigabyte at national scale).
+    """
     dated = [HR.surveyed_on, HR.approved_on, HR.started_on, HR.completed_on, HR.handed_over_on, HR.withdrawn_on]
     funds = [HR.__table__.c[name] for name in FUND_COLUMNS]
     names = [c.key for c in dated] + [c.key for c in funds]
-    acc: dict[Key, list[int]] = defaultdict(lambda: [0] * len(VALUES))
     query = (select(RA.commune_code, RA.needs_review, HR.support_type, *dated, *funds)
              .join(HR, HR.id == RA.revision_id)
              .where(RA.boundary_set_id == boundary_set.id, HR.superseded_at.is_(None))
+             .order_by(RA.commune_code)
              .execution_options(yield_per=5000))
+    acc: dict[Key, list[int]] = defaultdict(lambda: [0] * len(VALUES))
+    current: object = object()
     for code, review, support, *values in db.session.execute(query):
+        if code != current and acc:
+            yield _rows_of(acc)
+            acc.clear()
+        current = code
         _add(acc, boundary_set.id, code, support, dict(zip(names, values)), bool(review), 1)
-    return acc
+    if acc:
+        yield _rows_of(acc)
+
+
+def _rows_of(acc: dict[Key, list[int]]) -> list[dict[str, Any]]:
+    return [dict(zip(KEY, key)) | dict(zip(VALUES, values)) for key, values in acc.items() if any(values)]
 
 
 def start(boundary_set: BoundarySet) -> None:
@@ -170,21 +213,49 @@ def rebuild(boundary_set: BoundarySet) -> int:
     """Count the set's tallies afresh and put them in place; returns how many rows had drifted.
 
     Writers wait meanwhile (the ledger's counter row is held), so no change
-    falls between the count and the swap. The caller commits: until then,
+    falls between the count and the swap. The fresh rows are written commune
+    by commune into a table of the transaction's own, compared with the kept
+    ones by the database, then swapped in. The caller commits: until then,
     and if anything fails, the old tallies stay in force.
     """
     db.session.execute(update(SyncCounter).where(SyncCounter.name == COUNTER).values(value=SyncCounter.value))
-    fresh = {key: values for key, values in _counted(boundary_set).items() if any(values)}
-    kept: dict[Key, list[int]] = {}
-    for row in db.session.execute(select(T.__table__).where(T.boundary_set_id == boundary_set.id)):
-        values = [int(row._mapping[name]) for name in VALUES]
-        if any(values):
-            kept[tuple(row._mapping[name] for name in KEY)] = values  # type: ignore[assignment]
-    drifted = sum(1 for key in fresh.keys() | kept.keys() if fresh.get(key) != kept.get(key))
-    db.session.execute(delete(T).where(T.boundary_set_id == boundary_set.id))
-    rows = [dict(zip(KEY, key)) | dict(zip(VALUES, values)) for key, values in fresh.items()]
-    for start in range(0, len(rows), 5000):
-        db.session.execute(insert(T), rows[start:start + 5000])
-    db.session.execute(delete(TallyState).where(TallyState.boundary_set_id == boundary_set.id))
-    db.session.execute(insert(TallyState).values(boundary_set_id=boundary_set.id, last_revision_id=last_revision()))
+    set_id = boundary_set.id
+    staging = _staging_table()
+    connection = db.session.connection()
+    staging.drop(connection, checkfirst=True)
+    staging.create(connection)
+    batch: list[dict[str, Any]] = []
+    for rows in _counted(boundary_set):
+        batch += rows
+        if len(batch) >= 5000:
+            db.session.execute(insert(staging), batch)
+            batch = []
+    if batch:
+        db.session.execute(insert(staging), batch)
+    drifted = _drifted(staging, set_id)
+    db.session.execute(delete(T).where(T.boundary_set_id == set_id))
+    db.session.execute(insert(T).from_select([*KEY, *VALUES], select(*(staging.c[n] for n in (*KEY, *VALUES)))))
+    days = set(db.session.scalars(select(staging.c.day).where(staging.c.grain == "d").distinct()))
+    staging.drop(connection)
+    db.session.execute(delete(TallyState).where(TallyState.boundary_set_id == set_id))
+    db.session.execute(insert(TallyState).values(boundary_set_id=set_id, last_revision_id=last_revision()))
+    cumulative.widen(set_id, None, cumulative.wanted_span(None, days))
     return drifted
+
+
+def _staging_table() -> Table:
+    """A table for one rebuild's fresh rows: the tallies' columns, no keys."""
+    columns = [Column(c.name, c.type, nullable=c.nullable) for c in T.__table__.columns]
+    return Table("tally_rebuild", MetaData(), *columns, prefixes=["TEMPORARY"])
+
+
+def _drifted(staging: Table, set_id: int) -> int:
+    """How many (grain, day, commune, type) keys differ between the fresh rows and the kept day and month rows."""
+    table = T.__table__
+    names = [n for n in KEY if n != "boundary_set_id"]
+    fresh = select(*(staging.c[n] for n in (*names, *VALUES)))
+    old = select(*(table.c[n] for n in (*names, *VALUES))).where(
+        table.c.boundary_set_id == set_id, table.c.grain.in_(("d", "m")), or_(*(table.c[n] != 0 for n in VALUES)))
+    gained, lost = except_(fresh, old).subquery(), except_(old, fresh).subquery()
+    keys = union(select(*(gained.c[n] for n in names)), select(*(lost.c[n] for n in names))).subquery()
+    return int(db.session.scalar(select(func.count()).select_from(keys)) or 0)

@@ -12,9 +12,11 @@ from tracker.extensions import db
 class CommuneTally(db.Model):
     """The sum of the tally deltas of one (set, commune, support type) on one day, or in one month.
 
-    ``grain`` is ``d`` (``day`` is that day) or ``m`` (``day`` is the first
-    of the month; the row sums the month's day rows). ``commune_code`` is
-    ``""`` for the households no commune took.
+    ``grain`` is ``d`` (``day`` is that day), ``m`` (``day`` is the first
+    of the month; the row sums the month's day rows) or ``c`` (``day`` is
+    an anchor, a week apart; the row sums every delta dated before it, see
+    :mod:`tracker.progress.cumulative`). ``commune_code`` is ``""`` for the
+    households no commune took.
     """
 
     __tablename__ = "commune_tallies"
@@ -54,3 +56,6 @@ class TallyState(db.Model):
 
     boundary_set_id: Mapped[int] = mapped_column(ForeignKey("boundary_sets.id", ondelete="CASCADE"), primary_key=True)
     last_revision_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The first and last anchors with running-total (``c``) rows; None: none yet.
+    cumulative_from: Mapped[date | None] = mapped_column(Date)
+    cumulative_to: Mapped[date | None] = mapped_column(Date)

@@ -47,18 +47,21 @@ class Rollup:
         self._levels: dict[str, list[dict]] = {}
         for code, tally in tallies.items():
             if code is not None:
-                self._put(code, list(tally))
+                self._put(code, list(tally), account=False)
+        if self.tallies:  # summed column by column: one pass, no per-commune additions
+            self.totals = [sum(column) for column in zip(*self.tallies.values())]
 
     # --- building ---------------------------------------------------------------
 
-    def _put(self, code: str, tally: Tally) -> None:
+    def _put(self, code: str, tally: Tally, account: bool = True) -> None:
         unit = self.units.get(code)
         row = build_row(code, (unit.name if unit else "") or None, "commune", unit.parent_code if unit else None,
                         tally, self.when)
         tally[AT_RISK] = int(row["at_risk"])
         self.tallies[code] = tally
         self.rows[code] = row
-        self._account(code, tally, 1)
+        if account:
+            self._account(code, tally, 1)
 
     def _account(self, code: str, tally: Tally, sign: int) -> None:
         """Add (or with ``sign=-1`` take away) a commune's sums in the total and every group built so far."""
@@ -82,14 +85,12 @@ class Rollup:
     def _groups_for(self, level: str) -> dict[str, Tally]:
         groups = self._groups.get(level)
         if groups is None:
-            groups = {}
+            members: dict[str, list[Tally]] = {}
             for code, tally in self.tallies.items():
                 key = self._group_of(code, level)
                 if key is not None:
-                    group = groups.get(key)
-                    if group is None:
-                        group = groups[key] = empty_tally()
-                    add_into(group, tally)
+                    members.setdefault(key, []).append(tally)
+            groups = {key: [sum(column) for column in zip(*tallies)] for key, tallies in members.items()}
             self._groups[level] = groups  # published whole: a concurrent reader never sees it half-built
         return groups
 
