@@ -4,7 +4,7 @@ Sets keep no running totals until their tallies are next counted (``flask
 tallies rebuild``) or changed; until then reports sum the month and day rows.
 
 Revision ID: c3d5a7e9f120
-Revises: b7e2a9c4d150
+Revises: c4d8e1f2a7b3
 Create Date: 2026-11-30 16:10:00.000000
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c3d5a7e9f120'
-down_revision = 'b7e2a9c4d150'
+down_revision = 'c4d8e1f2a7b3'
 branch_labels = None
 depends_on = None
 
