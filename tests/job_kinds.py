@@ -16,10 +16,10 @@ from tracker.jobs.runner import Context, job_kind
 @job_kind("test.gated")
 def gated(ctx: Context) -> dict[str, str]:
     folder = Path(ctx.args["folder"])
+    ctx.progress(1, 2)
     audit.record("test.effect", object_type="job", object_id=ctx.job_id)
     with open(folder / "attempts", "a", encoding="utf-8") as handle:
         handle.write("started\n")
-    ctx.progress(1, 2)
     deadline = time.monotonic() + 120
     while not (folder / "gate").exists():
         if time.monotonic() > deadline:

@@ -152,10 +152,14 @@ def test_a_worker_killed_mid_job_loses_and_doubles_nothing(queued_app: Flask, wo
                                                           queue_settings: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
     folder = tmp_path / "gated"
     folder.mkdir()
+    admin = bearer("admin")
     job = queue.start("test.gated", {"folder": str(folder)})
     attempts = folder / "attempts"
     wait_for(lambda: attempts.exists() and attempts.read_text().count("started") == 1, 60, "the first attempt", worker)
-    assert _job(job.id).status == "running"
+    db.session.commit()
+    running = queued_app.test_client().get(f"/api/v1/jobs/{job.id}", headers=admin).get_json()
+    assert running["status"] == "running" and running["attempts"] == 1
+    assert running["progress"] == {"done": 1, "total": 2, "percent": 50.0}  # the job's progress, while it runs
     worker.kill()
     again = Worker(queued_app.config["SQLALCHEMY_DATABASE_URI"], Path(queued_app.config["INSTANCE_DIR"]),
                    queue_settings)
