@@ -186,6 +186,29 @@ def test_officer_sees_nothing_of_another_commune_on_the_pages(client: FlaskClien
         assert b not in body and HEAD_B not in body and "Xã Ba" not in body, url
 
 
+
+def test_naming_another_communes_photo_in_ones_own_household_shows_nothing(client: FlaskClient,
+                                                                           world: dict[str, Any]) -> None:
+    """Officer 1 pushes a household of 90001 naming officer 2's photo: no answer or page gives it away."""
+    auth, photo = world["tokens"]["officer1"], world["photo_b"]
+    mine = record("90001", head="Người Mượn Ảnh", photos=[{"sha256": photo, "stage": "before"}])
+    mine["base_revision"] = None
+    [result] = _push(client, auth, "officer1-phone", [mine])
+    assert result["result"] == "created" and result["missing_photos"] == [photo]
+    detail = client.get(f"/api/v1/households/{mine['id']}", headers=bearer(auth)).get_json()
+    assert detail["missing_photos"] == [photo]
+    for method in ("GET", "HEAD"):
+        assert client.open(f"/api/v1/photos/{photo}", method=method, headers=bearer(auth)).status_code == 404
+    receipt = client.post("/api/v1/sync/receipt", headers=bearer(auth), json={"photos": [photo]})
+    assert receipt.get_json()["photos"] == [{"sha256": photo, "held": False}]
+    _web_sign_in(client, "officer1")
+    for url in (f"/photos/{photo}?h={mine['id']}", f"/photos/{photo}/thumbnail?h={mine['id']}"):
+        assert client.get(url).status_code == 404, url
+    assert f"/photos/{photo}/thumbnail" not in client.get(f"/households/{mine['id']}").get_data(as_text=True)
+    # Officer 2, whose household names it, still sees it.
+    assert client.get(f"/api/v1/photos/{photo}", headers=bearer(world["tokens"]["officer2"])).status_code == 200
+
+
 # --- roles -------------------------------------------------------------------------------------
 
 

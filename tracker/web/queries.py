@@ -22,8 +22,10 @@ from tracker.boundaries.service import unit_counts
 from tracker.extensions import db
 from tracker.households.models import Conflict, Household, HouseholdRevision, Photo, RevisionAssignment
 from tracker.households.scope import revision_in_scope
+from tracker.photos.service import known_among
 from tracker.progress.pace import status_on
 from tracker.text import fold
+from tracker.web.auth import current_principal
 
 Scope = frozenset[str] | None
 PAGE_SIZE = 50
@@ -236,11 +238,10 @@ def household(household_id: str, scope: Scope) -> HouseholdDetail | None:
     ))
     photos: dict[str, list[dict[str, Any]]] = {stage: [] for stage in STAGES}
     listed = [p for p in (current.data or {}).get("photos") or [] if isinstance(p, dict)]
-    stored = {
-        p.sha256: p for p in db.session.scalars(
-            select(Photo).where(Photo.sha256.in_([str(p.get("sha256", "")) for p in listed]))
-        )
-    } if listed else {}
+    # Shown as stored only when the signed-in user may know of it (the API's photo rule).
+    who = current_principal()
+    known = known_among(who, [str(p.get("sha256", "")) for p in listed]) if listed and who else set()
+    stored = {p.sha256: p for p in db.session.scalars(select(Photo).where(Photo.sha256.in_(sorted(known))))}
     for item in listed:
         sha = str(item.get("sha256", ""))
         photos.setdefault(str(item.get("stage") or "before"), []).append(

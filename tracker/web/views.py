@@ -142,10 +142,10 @@ def _visible_photo(sha: str) -> Photo:
     if not SHA.match(sha):
         abort(404)
     detail = queries.household(request.args.get("h", ""), scope())
-    if detail is None or not any(p["sha256"] == sha for ps in detail.photos.values() for p in ps):
+    if detail is None:
         abort(404)
-    photo = db.session.get(Photo, sha)
-    if photo is None:
+    photo = next((p["photo"] for ps in detail.photos.values() for p in ps if p["sha256"] == sha), None)
+    if photo is None:  # not named by the household, not stored, or not the caller's to know of
         abort(404)
     return photo
 
