@@ -207,6 +207,8 @@ def test_unknown_and_other_peoples_jobs(app: Flask, tmp_path: Path) -> None:
     job = queue.start("tallies.rebuild", {}, owner_id=_user_id("owner"))
     json_error(client.get("/api/v1/jobs/0123456789abcdef0123456789abcdef", headers=owner), 404, "job_not_found")
     json_error(client.get("/api/v1/jobs/not-a-job", headers=owner), 404, "job_not_found")
+    json_error(client.post("/api/v1/export/households.csv/job?set=nowhere", headers=owner), 404)
+    assert db.session.scalar(select(func.count()).select_from(Job)) == 1  # no job for a map that does not exist
     json_error(client.get(f"/api/v1/jobs/{job.id}", headers=other), 403, "not_your_job")
     json_error(client.get(f"/api/v1/jobs/{job.id}/file", headers=other), 403, "not_your_job")
     json_error(client.get(f"/api/v1/jobs/{job.id}/file", headers=owner), 404, "no_file")

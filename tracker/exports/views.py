@@ -64,13 +64,16 @@ def _households(args: dict[str, Any], fmt: str) -> Any:
     caller = principal()
     scope, mask = caller.commune_scope(), caller.role == "viewer"
     if kinds.export_rows(args, scope) > current_app.config["EXPORT_INLINE_ROWS"]:
-        return _export_job(args, fmt)
+        return _export_job(args, fmt, checked=True)
     chunks, mimetype, name = households_file(args, scope, mask, fmt)
     return attachment(stream_with_context(chunks), mimetype, name)
 
 
-def _export_job(args: dict[str, Any], fmt: str) -> Response:
+def _export_job(args: dict[str, Any], fmt: str, checked: bool = False) -> Response:
+    """Start the export job; its arguments are checked first (an unknown map or plan is this answer's 404)."""
     caller = principal()
+    if not checked:
+        kinds.export_rows(args, caller.commune_scope())
     job = queue.start("export.households", kinds.export_args(args, caller.commune_scope(), caller.role == "viewer",
                                                              fmt), owner_id=caller.user_id)
     body = jobs_service.job_json(job)
