@@ -28,6 +28,8 @@ from xml.sax.saxutils import escape, quoteattr
 EXCEL_EPOCH = date(1899, 12, 30).toordinal()
 MAX_TEXT = 32_767
 BATCH_ROWS = 500
+MEMO_CELLS = 4096
+MEMO_TYPES = frozenset((str, int, date, datetime))
 # Characters XML 1.0 cannot carry at all (Excel would refuse the file).
 ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
@@ -160,8 +162,11 @@ class _Cells:
         head = f' s="{style}"><v>'
 
         def number(value: Any) -> str:
-            if value.__class__ is int:
+            kind = value.__class__
+            if kind is int:
                 return f"{head}{value}</v></c>"
+            if kind is float and math.isfinite(value):
+                return f"{head}{value!r}</v></c>"
             return self.any(value, style)
 
         return number
@@ -277,13 +282,28 @@ def _write_rows(sheet: IO[bytes], rows: Iterable[Sequence[Any]], makers: list[Ca
     """Data rows in batches; returns the sheet row number of the last one."""
     number = titles_row
     batch: list[str] = []
-    columns = list(zip(letters, makers))
+    # Most cells repeat a value already written in their column (a commune's name, a status, an amount, a
+    # date): each column remembers the XML of up to MEMO_CELLS values, by exact type (True is not 1).
+    columns = [(letter, make, {}) for letter, make in zip(letters, makers)]
     for row in rows:
         number += 1
         tail = f'{number}"'
-        batch.append(f'<row r="{number}">' + "".join(
-            [f'<c r="{letter}{tail}{make(value)}' for (letter, make), value in zip(columns, row)
-             if value is not None]) + "</row>")
+        parts = [f'<row r="{number}">']
+        for (letter, make, memo), value in zip(columns, row):
+            if value is None:
+                continue
+            kind = value.__class__
+            if kind in MEMO_TYPES:
+                cell = memo.get(value)
+                if cell is None or cell[0] is not kind:
+                    cell = (kind, make(value))
+                    if len(memo) < MEMO_CELLS:
+                        memo[value] = cell
+                parts.append(f'<c r="{letter}{tail}{cell[1]}')
+            else:
+                parts.append(f'<c r="{letter}{tail}{make(value)}')
+        parts.append("</row>")
+        batch.append("".join(parts))
         if len(batch) >= BATCH_ROWS:
             sheet.write("".join(batch).encode("utf-8"))
             batch = []
