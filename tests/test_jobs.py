@@ -254,3 +254,26 @@ def test_prune_removes_old_finished_jobs_and_their_files(app: Flask, runner, tmp
     db.session.commit()
     assert "Removed 1 finished jobs" in runner.invoke(args=["jobs", "prune", "--days", "1"]).output
     assert db.session.get(Job, job_id) is None and storage().blobs.size(key) is None
+
+
+def test_with_redis_down_an_export_is_503_and_a_thumbnail_is_made_here(app: Flask, runner, tmp_path: Path) -> None:
+    from tests.sync_support import free_port
+
+    scenario(tmp_path)
+    app.config.update(REDIS_URL=f"redis://127.0.0.1:{free_port()}/3", JOB_QUEUE_PREFIX="tracker-test-down",
+                      EXPORT_INLINE_ROWS=0)
+    client = app.test_client()
+    manager = bearer("manager")
+    down = client.get(f"/api/v1/export/households.csv?as_of={AS_OF}", headers=manager)
+    json_error(down, 503, "queue_unavailable")
+    assert down.headers["Retry-After"] == "30"
+    assert db.session.scalar(select(func.count()).select_from(Job)) == 0  # nothing left queued that no worker gets
+    import hashlib
+
+    data = image_bytes("JPEG", (400, 300))
+    sha = hashlib.sha256(data).hexdigest()
+    stored = client.put(f"/api/v1/photos/{sha}", data=data, headers={**manager, "Content-Type": "image/jpeg"})
+    assert stored.status_code == 201  # the photo is acknowledged, and its thumbnail made in the request
+    assert client.get(f"/api/v1/photos/{sha}/thumbnail", headers=manager).status_code == 200
+    refused = runner.invoke(args=["tallies", "rebuild", "--job"])
+    assert refused.exit_code == 1 and "the job queue did not answer" in refused.output

@@ -81,6 +81,8 @@ def register_blueprints(app: Flask) -> None:
     from tracker.exports.views import blp as exports_blp
     from tracker.households.views import blp as sync_blp
     from tracker.jobs import pages  # noqa: F401  (the job pages' routes)
+    from tracker.jobs.pages import queue_unavailable
+    from tracker.jobs.queue import QueueUnavailable
     from tracker.jobs.views import blp as jobs_blp
     from tracker.meta.views import blp as meta_blp
     from tracker.openrosa import init_app as register_openrosa
@@ -98,6 +100,7 @@ def register_blueprints(app: Flask) -> None:
     register_web(app)
     register_openrosa(app)
     app.register_error_handler(StoreUnavailable, store_unavailable)
+    app.register_error_handler(QueueUnavailable, queue_unavailable)
 
 
 def register_cli(app: Flask) -> None:

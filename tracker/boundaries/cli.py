@@ -54,10 +54,9 @@ def import_command(path: Path, set_name: str, districts: Path | None, province: 
     echo_report(report)
     if report.status != "unchanged" and as_job:
         from tracker.jobs.cli import started
-        from tracker.jobs.queue import start
 
         db.session.commit()  # the set first: the worker reads it
-        started(start("households.reassign", {"set": report.name}))
+        started("households.reassign", {"set": report.name})
     elif report.status != "unchanged":
         reassign(report.name)
     db.session.commit()

@@ -71,7 +71,11 @@ def describe(job: Job) -> dict[str, Any]:
             "attempts": job.attempts, "error": job.error, "result": job.result}
 
 
-def started(job: Job) -> None:
-    """What a command that handed its work to the queue prints."""
+def started(kind: str, args: dict[str, Any]) -> None:
+    """Start a job from a command, and say so (a ClickException when Redis does not answer)."""
+    try:
+        job = queue.start(kind, args)
+    except queue.QueueUnavailable as exc:
+        raise click.ClickException(f"the job queue did not answer ({exc}); nothing was started") from None
     where = "queued" if queue.queued() else "run in-process"
     click.echo(f"job {job.id} ({job.kind}) {where}: {job.status}; `flask jobs show {job.id}` tells where it is")

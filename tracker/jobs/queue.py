@@ -31,18 +31,34 @@ def queued() -> bool:
     return bool(current_app.config.get("REDIS_URL"))
 
 
-def start(kind: str, args: dict[str, Any], owner_id: int | None = None) -> Job:
-    """Record a job and hand it to the queue (or run it now, in-process); the caller's work is committed first."""
+class QueueUnavailable(RuntimeError):
+    """Redis did not take the job: nothing was queued (the API answers 503 with Retry-After)."""
+
+
+def start(kind: str, args: dict[str, Any], owner_id: int | None = None, here_if_down: bool = False) -> Job:
+    """Record a job and hand it to the queue (or run it now, in-process); the caller's work is committed first.
+
+    When Redis does not answer, the job is run here instead if ``here_if_down`` (a thumbnail: the photo is
+    already acknowledged), else it is removed and :class:`QueueUnavailable` raised.
+    """
     if kind not in runner.KINDS:
         raise LookupError(f"no job kind named {kind!r}")
     job = Job(id=uuid.uuid4().hex, kind=kind, args=args, owner_id=owner_id, status="queued", done=0, attempts=0)
     db.session.add(job)
     db.session.commit()
     job_id = job.id
-    if queued():
-        actor(current_app._get_current_object()).send(job_id)  # type: ignore[attr-defined]
-    else:
+    if not queued():
         run_in_process(job_id)
+    else:
+        try:
+            actor(current_app._get_current_object()).send(job_id)  # type: ignore[attr-defined]
+        except Exception as exc:  # redis-py's ConnectionError, TimeoutError, …
+            log.warning("job %s (%s) not queued, Redis did not answer: %s", job_id, kind, exc)
+            if not here_if_down:
+                db.session.delete(db.session.get(Job, job_id))
+                db.session.commit()
+                raise QueueUnavailable(str(exc)) from exc
+            run_in_process(job_id)
     found = db.session.get(Job, job_id)
     assert found is not None
     return found

@@ -149,7 +149,7 @@ def finish(caller: Principal, sha: str, source: IO[bytes], size: int) -> Photo:
     if inserted is not None:
         from tracker.jobs import queue  # the thumbnail is made by a job (at once, without a queue)
 
-        queue.start("photos.thumbnail", {"sha256": sha}, owner_id=caller.user_id)
+        queue.start("photos.thumbnail", {"sha256": sha}, owner_id=caller.user_id, here_if_down=True)
     photo = db.session.get(Photo, sha)
     assert photo is not None
     return photo

@@ -25,9 +25,8 @@ def rebuild_command(set_name: str | None, as_job: bool) -> None:
         raise click.BadParameter(f"no boundary set named {set_name!r}", param_hint="--set")
     if as_job:
         from tracker.jobs.cli import started
-        from tracker.jobs.queue import start
 
-        started(start("tallies.rebuild", {"set": set_name}))
+        started("tallies.rebuild", {"set": set_name})
         return
     drifted_sets = 0
     for boundary_set in [get_set(set_name)] if set_name is not None else boundary_sets():
