@@ -1,7 +1,7 @@
 """Crosswalks between boundary sets, as the API shows them."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
 from schemas.exports import LANGS
 from schemas.progress import Day, Instant, PlanRefSchema, StrictArgs
@@ -87,3 +87,36 @@ class ComparisonSchema(Schema):
     totals = fields.Dict(keys=fields.String(), values=fields.Nested(MapFiguresSchema),
                          metadata={"description": "Both maps' totals (old, new): identical for the same date."})
     rows = fields.List(fields.Nested(ComparisonRowSchema), required=True)
+
+
+class OfficialLinkSchema(Schema):
+    """One line of an official list; the checks that name each bad line are the CLI's (``check_official``)."""
+
+    class Meta:
+        unknown = RAISE
+
+    old_code = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=32))
+    new_code = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=32))
+    share = fields.Float(allow_none=True, load_default=None, metadata={
+        "description": "The old unit's share in the new unit; leave it out for an old unit that went wholly into "
+                       "one new unit. The shares of a split unit must sum to 1."})
+    old_name = fields.String(validate=validate.Length(max=200), metadata={"description": "Informational."})
+    new_name = fields.String(validate=validate.Length(max=200), metadata={"description": "Informational."})
+    note = fields.String(validate=validate.Length(max=2000), metadata={"description": "Informational."})
+
+
+class OfficialListSchema(Schema):
+    """An official crosswalk list (old code → new code, with shares where a unit was split)."""
+
+    class Meta:
+        unknown = RAISE
+
+    source_name = fields.String(load_default="", validate=validate.Length(max=300),
+                                metadata={"description": "Where the list comes from, e.g. the decision's number."})
+    links = fields.List(fields.Nested(OfficialLinkSchema), required=True,
+                        validate=validate.Length(min=1, max=100_000))
+
+
+class OfficialFileArgs(StrictArgs):
+    source_name = fields.String(load_default="", validate=validate.Length(max=300),
+                                metadata={"description": "Where the list comes from (default: the file's name)."})

@@ -111,6 +111,9 @@ class HouseholdSchema(StrictSchema):
     )
     village = Text(load_default="", validate=validate.Length(max=200))
     declared_commune = fields.String(allow_none=True, load_default=None, validate=validate.Length(min=1, max=32))
+    declared_set = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": (
+        "The boundary set (map) ``declared_commune`` belongs to, e.g. ``2024``. Optional: without it the code "
+        "is read in the map in force on the record's ``captured_at`` day.")})
     support_type = fields.String(required=True, validate=validate.OneOf(SUPPORT_TYPES))
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     status_dates = fields.Nested(StatusDatesSchema, load_default=dict)

@@ -60,7 +60,7 @@ CLIENT = "client"
 # Fields merged as one value.
 WHOLE_FIELDS = (
     "household_head", "ethnicity", "category", "members", "national_id", "village",
-    "declared_commune", "support_type", "location", "funding", "note",
+    "declared_commune", "declared_set", "support_type", "location", "funding", "note",
 )
 STATUS_RANK = {status: rank for rank, status in enumerate(STATUSES)}  # withdrawn ranks last
 _MISSING = None  # an absent key merges like a null value

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pytest
 import shapely
 from sqlalchemy import func, select
 
@@ -42,7 +43,10 @@ def _split_commune(maps: TwoMaps) -> tuple[str, dict[str, float]]:
     parts: dict[str, dict[str, float]] = {}
     for link in crosswalk.links:
         parts.setdefault(link.old_code, {})[link.new_code] = link.share
-    code = min((c for c, p in parts.items() if len(p) > 1), key=lambda c: (-len(parts[c]), c))
+    split = [c for c, p in parts.items() if len(p) > 1]
+    if not split:  # the synthetic stand-in merges whole communes: no commune is split
+        pytest.skip("no split commune without the real Sơn La sets in BOUNDARIES_DIR")
+    code = min(split, key=lambda c: (-len(parts[c]), c))
     return code, parts[code]
 
 

@@ -51,3 +51,30 @@ def test_a_new_set_assigns_every_household_and_an_unchanged_one_does_nothing(run
     assert _assigned("u") == ["90002", "90004"] and get_set("u").in_force_from.isoformat() == "2025-07-01"
     again = runner.invoke(args=["boundaries", "import", str(path), "--set", "u"])
     assert "unchanged" in again.output and "re-assigned" not in again.output
+
+
+def _details(set_name: str) -> list[tuple[str | None, str | None, bool, dict]]:
+    boundary_set = get_set(set_name)
+    db.session.expire_all()
+    return [(a.commune_code, a.flag, a.needs_review, a.details) for a in db.session.scalars(
+        select(RevisionAssignment).where(RevisionAssignment.boundary_set_id == boundary_set.id)
+        .order_by(RevisionAssignment.revision_id))]
+
+
+def test_bulk_rows_are_the_rows_a_push_stores(app, tmp_path: Path) -> None:
+    """Inside, on a border, coarse, outside, swapped, declared elsewhere: the same row either way."""
+    from tracker.households.ledger import reassign_set
+
+    load_province(tmp_path)
+    lat, lon = 21.05, 104.05
+    store([record("90001"), record("90001", lat=lat, lon=104.1001, accuracy=30.0),
+           record("90001", accuracy=250.0), record("90001", lat=0.0, lon=0.0),
+           record("90001", lat=lon, lon=lat), record("90001", declared="90004"),
+           record("90001", declared="99999"), record("90001", lat=float(lat), lon=104.0999, accuracy=400.0)],
+          at("2025-02-01 09:00"))
+    pushed = _details("t")
+    assert {flag for _, flag, _, _ in pushed} >= {None, "ambiguous", "outside", "swapped_coordinates", "mismatch"}
+    calls: list[tuple[int, int]] = []
+    assert reassign_set(get_set("t"), chunk=3, progress=lambda done, total: calls.append((done, total))) == 8
+    assert calls == [(3, 8), (6, 8), (8, 8)]  # progress after every batch
+    assert _details("t") == pushed

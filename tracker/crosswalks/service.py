@@ -7,6 +7,7 @@ versions of either set is stale, and :func:`current_crosswalk` makes a new one.
 """
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,8 @@ from tracker.geo import crosswalk as core
 from tracker.geo.crosswalk import CrosswalkError
 from tracker.households.models import HouseholdRevision, RevisionAssignment
 
-__all__ = ["CrosswalkError", "compute_crosswalk", "current_crosswalk", "import_official", "link_rows"]
+__all__ = ["CrosswalkError", "compute_crosswalk", "current_crosswalk", "import_official", "link_rows",
+           "read_official", "read_official_upload"]
 
 OFFICIAL_COLUMNS = ("old_code", "new_code", "share")
 OFFICIAL_INFORMATIONAL = ("old_name", "new_name", "note")
@@ -166,6 +168,15 @@ def read_official(path: Path) -> list[dict[str, Any]]:
     if not rows:
         raise TableError(f"{path.name}: no rows")
     return rows
+
+
+def read_official_upload(data: bytes, filename: str) -> list[dict[str, Any]]:
+    """:func:`read_official` for an uploaded file (CSV or XLSX by its name), TableError when its shape is wrong."""
+    name = Path(filename).name or "official.csv"
+    with tempfile.TemporaryDirectory(prefix="crosswalk-") as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        return read_official(path)
 
 
 def import_official(

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, stream_with_context
+from flask import Response, request, stream_with_context
 from marshmallow import RAISE
 
 from schemas.crosswalks import (
@@ -13,6 +13,8 @@ from schemas.crosswalks import (
     CrosswalkFileArgs,
     CrosswalkSchema,
     CrosswalkSummarySchema,
+    OfficialFileArgs,
+    OfficialListSchema,
 )
 from tracker.accounts.auth import auth_required, principal
 from tracker.api import Blueprint
@@ -23,6 +25,7 @@ from tracker.crosswalks.models import Crosswalk
 from tracker.dbtypes import utcnow
 from tracker.errors import ApiError
 from tracker.exports.service import CSV, XLSX
+from tracker.exports.tables import TableError
 from tracker.exports.writers import csv_stream, file_chunks, xlsx_file
 from tracker.extensions import db
 from tracker.http import attachment
@@ -177,3 +180,72 @@ def comparison_csv(args: dict[str, Any], from_name: str, to_name: str) -> Respon
 def comparison_xlsx(args: dict[str, Any], from_name: str, to_name: str) -> Response:
     """The comparison report as an Excel workbook."""
     return _comparison_file(args, from_name, to_name, "xlsx")
+
+
+# --- official lists ------------------------------------------------------------------
+
+MANAGERS = ("manager", "admin")
+
+
+def _load_official(from_name: str, to_name: str, rows: list[dict[str, Any]], source_name: str) -> dict[str, Any]:
+    """The CLI's path: every row checked first (``import_official``), then the households re-assigned under both sets."""
+    from tracker.households.ledger import Actor, reassign_set
+
+    from_set, to_set = _sets(from_name, to_name)
+    try:
+        row = service.import_official(from_set, to_set, rows, source_name=source_name)
+    except service.CrosswalkError as exc:
+        db.session.rollback()
+        raise ApiError(422, f"The official list was refused, nothing stored: {len(exc.problems)} problem(s).",
+                       code="crosswalk_refused", fields={"links": exc.problems}) from None
+    caller = principal()
+    for boundary_set in (from_set, to_set):  # declared codes of one map are read through the list under the other
+        reassign_set(boundary_set, Actor(caller.user_id, caller.username, caller.device_id))
+    db.session.commit()
+    links = [vars(link) for link in service.link_rows(row)]
+    return {**summary(row, from_set, to_set), "links": links}
+
+
+@blp.route("/<string:from_name>/<string:to_name>/official", methods=["POST"])
+@blp.doc(security=BEARER)
+@auth_required(MANAGERS)
+@blp.arguments(OfficialListSchema)
+@blp.response(201, CrosswalkSchema)
+def post_official(body: dict[str, Any], from_name: str, to_name: str) -> dict[str, Any]:
+    """Load an official list as JSON (managers): it wins over the geometry for the old units it names.
+
+    Every line is checked first: unknown codes, shares that do not sum to 1
+    for an old unit, a split unit without shares, a pair listed twice, or two
+    sets that do not overlap are each named under ``fields.links``, and
+    nothing is stored. The households are then re-assigned under both sets.
+    """
+    return _load_official(from_name, to_name, body["links"], body["source_name"])
+
+
+@blp.route("/<string:from_name>/<string:to_name>/official.<string:kind>", methods=["POST"])
+@blp.doc(security=BEARER, requestBody={"required": True, "content": {
+    "text/csv": {"schema": {"type": "string", "format": "binary"}},
+    XLSX.split(";")[0]: {"schema": {"type": "string", "format": "binary"}},
+}})
+@auth_required(MANAGERS)
+@blp.arguments(OfficialFileArgs, location="query", unknown=RAISE)
+@blp.response(201, CrosswalkSchema)
+def post_official_file(args: dict[str, Any], from_name: str, to_name: str, kind: str) -> dict[str, Any]:
+    """Load an official list as a file (managers): ``official.csv`` or ``official.xlsx``, the body the file itself.
+
+    Columns ``old_code``, ``new_code``, ``share`` (and, for information,
+    ``old_name``, ``new_name``, ``note``), as ``flask crosswalks import``
+    reads them; the same checks, the same answer.
+    """
+    if kind not in ("csv", "xlsx"):
+        raise ApiError(404, f"No official list format {kind!r}: use official.csv or official.xlsx.")
+    data = request.get_data()
+    if not data:
+        raise ApiError(422, "The body is empty: send the file itself.", fields={"file": ["Empty."]})
+    name = f"official.{kind}"
+    try:
+        rows = service.read_official_upload(data, name)
+    except TableError as exc:
+        raise ApiError(422, f"The official list was refused, nothing stored: {exc}", code="crosswalk_refused",
+                       fields={"file": [str(exc)]}) from None
+    return _load_official(from_name, to_name, rows, args["source_name"] or name)

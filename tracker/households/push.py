@@ -209,7 +209,8 @@ def _decide_all(items: list[Item], caller: Principal, sets: Sets) -> None:
 
 def _place(record: dict[str, Any] | None) -> tuple[Any, ...]:
     record = record or {}
-    return (json.dumps(record.get("location"), sort_keys=True), record.get("declared_commune"))
+    return (json.dumps(record.get("location"), sort_keys=True), record.get("declared_commune"),
+            record.get("declared_set"))
 
 
 # ---- writing ------------------------------------------------------------------

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from sync.records import content_hash
 from tracker.boundaries.models import BoundarySet
-from tracker.boundaries.service import boundary_sets
+from tracker.boundaries.service import boundary_sets, get_set
 from tracker.extensions import db
 from tracker.geo.assign import FLAG_SWAPPED, Assignment
 from tracker.households import ledger
@@ -65,12 +65,14 @@ def set_in_force(day: date, sets: list[BoundarySet] | None = None) -> BoundarySe
 
 
 def location_errors(record: dict[str, Any], results: list[Assignment]) -> dict[str, list[str]]:
-    """A latitude past ±90 is accepted only when it is a recognised lat/lon swap."""
-    if abs(record["location"]["lat"]) <= 90:
-        return {}
-    if any(FLAG_SWAPPED in r.flags for r in results):
-        return {}
-    return {"location.lat": ["Latitude must be between -90 and 90."]}
+    """A latitude past ±90 is accepted only when it is a recognised lat/lon swap; a named map must exist."""
+    errors: dict[str, list[str]] = {}
+    named = record.get("declared_set")
+    if named is not None and get_set(named) is None:
+        errors["declared_set"] = [f"No boundary set named {named!r}: name the map the declared commune belongs to."]
+    if abs(record["location"]["lat"]) > 90 and not any(FLAG_SWAPPED in r.flags for r in results):
+        errors["location.lat"] = ["Latitude must be between -90 and 90."]
+    return errors
 
 
 def create_households(

@@ -1,7 +1,7 @@
 """The form attachments generated for each officer: their communes and their households.
 
-``communes.csv`` lists the communes the officer may declare (``name`` is the
-commune code, ``label`` its name); ``households.csv`` lists the households in
+``communes.csv`` lists the communes the officer may declare, on the map in
+force today (``name`` is the commune code, ``label`` its name); ``households.csv`` lists the households in
 the officer's scope, ODK Entities style: ``name`` (the household id),
 ``label``, ``__version`` (its current revision) and ``status``. Their md5
 changes with their content, so Collect downloads them again when the data
@@ -20,7 +20,8 @@ from tracker.boundaries.models import AdminUnit
 from tracker.extensions import db
 from tracker.households.models import HouseholdRevision
 from tracker.households.scope import revision_in_scope
-from tracker.households.service import default_set
+from tracker.households.service import set_in_force
+from tracker.progress.service import today_vn
 
 STATUS_VI = {"surveyed": "đã khảo sát", "approved": "đã phê duyệt", "started": "đã khởi công",
              "completed": "đã hoàn thành", "handed_over": "đã bàn giao", "withdrawn": "rút khỏi chương trình"}
@@ -35,7 +36,8 @@ def _csv(header: list[str], rows: list[list[str]]) -> bytes:
 
 
 def communes_csv(caller: Principal) -> bytes:
-    boundary_set = default_set()
+    """The communes of the map in force today: what an officer declares now belongs to it."""
+    boundary_set = set_in_force(today_vn())
     rows: list[list[str]] = []
     scope = caller.commune_scope()
     if boundary_set is not None:

@@ -28,7 +28,24 @@ from collections.abc import Collection, Iterable, Iterator
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BigInteger, Column, MetaData, Table, delete, except_, func, insert, or_, select, union, union_all, update
+import numpy as np
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    MetaData,
+    String,
+    Table,
+    delete,
+    except_,
+    func,
+    insert,
+    or_,
+    select,
+    type_coerce,
+    union,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -41,6 +58,7 @@ from tracker.households.sequence import COUNTER
 from tracker.progress import cumulative
 from tracker.progress.models import CommuneTally, TallyState
 from tracker.progress.tallies import FUNDS, SLOT, Tally, empty_tally
+from tracker.progress.tally_arrays import tally_sums
 from tracker.progress.tally_events import COUNTS, VALUES, deltas, month_of
 from tracker.progress.tally_events import FUNDS as FUND_COLUMNS
 
@@ -52,6 +70,8 @@ HR, RA, T = HouseholdRevision, RevisionAssignment, CommuneTally
 KEY = ("boundary_set_id", "grain", "day", "commune_code", "support_type")
 # A report whose known_at is older than this counts from the revisions (see covers()).
 LIVE = timedelta(seconds=60)
+MOVED_ONE_BY_ONE = 2000  # a re-assignment moving more current revisions than this counts the set afresh
+COUNTED_BATCH = 50_000  # revisions counted at once by a rebuild (whole communes)
 Key = tuple[int, str, date, str, str]
 
 
@@ -175,29 +195,78 @@ def sums(ctx: ReportContext, communes: Collection[str | None] | None = None) -> 
 
 
 def _counted(boundary_set: BoundarySet) -> Iterator[list[dict[str, Any]]]:
-    """The set's tallies counted afresh from the current revisions, as rows, commune by commune.
+    """The set's tallies counted afresh from the current revisions, as rows, a few communes at a time.
 
-    The revisions are read in commune order, so only one commune's sums are
-    held at a time (the whole set's took about a gigabyte at national scale).
+    The revisions are read in commune order and counted in arrays
+    (:mod:`tracker.progress.tally_arrays`) a batch of whole communes at a
+    time, so only those communes' sums are held at once (the whole set's
+    took about a gigabyte at national scale) and no delta is a Python object.
     """
     dated = [HR.surveyed_on, HR.approved_on, HR.started_on, HR.completed_on, HR.handed_over_on, HR.withdrawn_on]
     funds = [HR.__table__.c[name] for name in FUND_COLUMNS]
-    names = [c.key for c in dated] + [c.key for c in funds]
-    query = (select(RA.commune_code, RA.needs_review, HR.support_type, *dated, *funds)
+    # Dates as the driver gives them (text on SQLite): numpy reads both, without a date object per value.
+    query = (select(RA.commune_code, RA.needs_review, HR.support_type,
+                    *(type_coerce(c, String).label(c.key) for c in dated), *funds)
              .join(HR, HR.id == RA.revision_id)
              .where(RA.boundary_set_id == boundary_set.id, HR.superseded_at.is_(None))
              .order_by(RA.commune_code)
-             .execution_options(yield_per=5000))
+             .execution_options(yield_per=COUNTED_BATCH))
+    batch: list[Any] = []
+    for row in db.session.execute(query):
+        if len(batch) >= COUNTED_BATCH and row[0] != batch[-1][0]:
+            yield _counted_rows(boundary_set.id, batch, [c.key for c in dated])
+            batch = []
+        batch.append(row)
+    if batch:
+        yield _counted_rows(boundary_set.id, batch, [c.key for c in dated])
+
+
+def _counted_rows(set_id: int, rows: list[Any], dated: list[str]) -> list[dict[str, Any]]:
+    columns = list(zip(*rows))
+    keys: dict[tuple[str, str], int] = {}
+    group = np.fromiter((keys.setdefault((code or "", support), len(keys))
+                         for code, support in zip(columns[0], columns[2])), dtype=np.int64, count=len(rows))
+    review = np.fromiter((bool(r) for r in columns[1]), dtype=bool, count=len(rows))
+    dates = {name: np.array(columns[3 + i], dtype="datetime64[D]") for i, name in enumerate(dated)}
+    money = np.array(columns[3 + len(dated):], dtype=np.int64).T.reshape(len(rows), len(FUND_COLUMNS))
+    by_index = list(keys)
+    out = []
+    for grain, summed in zip(("d", "m"), tally_sums(group, review, dates, money)):
+        for g, day, values in zip(summed.group.tolist(), summed.day, summed.values.tolist()):
+            code, support = by_index[g]
+            out.append(dict(zip(KEY, (set_id, grain, day, code, support))) | dict(zip(VALUES, values)))
+    return out
+
+
+def moved(boundary_set: BoundarySet, before: dict[int, tuple[str | None, bool]],
+          after: dict[int, tuple[str | None, bool]]) -> None:
+    """A re-assignment moved current revisions (id → commune and review state): move their tallies too.
+
+    Only the revisions whose commune or review state changed are read. When
+    the set's tallies were not in step, or most revisions moved, they are
+    counted afresh instead.
+    """
+    state = db.session.scalar(select(TallyState.last_revision_id).where(TallyState.boundary_set_id == boundary_set.id))
+    changed = sorted(i for i in before.keys() | after.keys() if before.get(i) != after.get(i))
+    if state is None or state != last_revision() or len(changed) > MOVED_ONE_BY_ONE:
+        rebuild(boundary_set)
+        return
+    if not changed:
+        return
+    dated = [HR.surveyed_on, HR.approved_on, HR.started_on, HR.completed_on, HR.handed_over_on, HR.withdrawn_on]
+    funds = [HR.__table__.c[name] for name in FUND_COLUMNS]
+    names = [c.key for c in dated] + [c.key for c in funds]
+    query = select(HR.id, HR.support_type, *dated, *funds).where(HR.superseded_at.is_(None))
     acc: dict[Key, list[int]] = defaultdict(lambda: [0] * len(VALUES))
-    current: object = object()
-    for code, review, support, *values in db.session.execute(query):
-        if code != current and acc:
-            yield _rows_of(acc)
-            acc.clear()
-        current = code
-        _add(acc, boundary_set.id, code, support, dict(zip(names, values)), bool(review), 1)
-    if acc:
-        yield _rows_of(acc)
+    for start in range(0, len(changed), 500):
+        for revision_id, support, *values in db.session.execute(query.where(HR.id.in_(changed[start:start + 500]))):
+            columns = dict(zip(names, values))
+            if (old := before.get(revision_id)) is not None:
+                _add(acc, boundary_set.id, old[0], support, columns, old[1], -1)
+            if (new := after.get(revision_id)) is not None:
+                _add(acc, boundary_set.id, new[0], support, columns, new[1], 1)
+    _add_cumulative(acc)
+    _upsert(acc)
 
 
 def _rows_of(acc: dict[Key, list[int]]) -> list[dict[str, Any]]:

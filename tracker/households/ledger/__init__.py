@@ -18,7 +18,7 @@ writing, always the same way and in the caller's transaction:
    commune assignment), which lasts: :func:`append` applies it to every
    later revision (``standing``) until a manager decides again;
 4. :func:`reassign_set` recomputes every revision's assignment under one set
-   (after its boundaries are loaded).
+   (after its boundaries are loaded), in bulk (``reassign``).
 
 No other module inserts into or updates ``households``,
 ``household_revisions`` or ``revision_assignments``; the conflicts a merge
@@ -45,8 +45,9 @@ from __future__ import annotations
 
 from tracker.households.ledger.clock import settle
 from tracker.households.ledger.decisions import CONFIRM, MOVE, decide_assignment
+from tracker.households.ledger.reassign import reassign_set
 from tracker.households.ledger.standing import decision_json, standing_decisions
-from tracker.households.ledger.write import Actor, Change, Held, append, hold, reassign_set
+from tracker.households.ledger.write import Actor, Change, Held, append, hold
 
 __all__ = [
     "CONFIRM", "MOVE", "Actor", "Change", "Held", "append", "decide_assignment", "decision_json", "hold",

@@ -1,27 +1,25 @@
 """Holding households and appending their changes: the writing half of the ledger."""
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from sync.merge import FieldConflict, changed_at
 from sync.records import content_hash, revision_columns
 from tracker.audit import service as audit
-from tracker.boundaries.models import BoundarySet
 from tracker.dbtypes import utcnow
 from tracker.extensions import db
 from tracker.geo.assign import Assignment
 from tracker.households import locks, sequence
-from tracker.households.assignment import assign_points, assignment_row
+from tracker.households.assignment import assignment_row
 from tracker.households.ledger.standing import apply_decision, standing_decisions
 from tracker.households.models import (
-    AssignmentDecision,
     Conflict,
     Household,
     HouseholdRevision,
@@ -235,48 +233,3 @@ def _insert_revisions(changes: list[Change], actor: Actor, now: datetime) -> Non
           **({"conflicts": [c.path for c in change.conflicts]} if change.conflicts else {})})
         for change in changes
     ])
-
-
-# ---- boundary sets ---------------------------------------------------------------
-
-def reassign_set(
-    boundary_set: BoundarySet, actor: Actor | None = None, chunk: int = 20_000,
-    progress: Callable[[int, int], None] | None = None,
-) -> int:
-    """(Re)compute every revision's assignment under one set, e.g. after its boundaries are loaded.
-
-    The standing decisions under the set are applied to the revisions that
-    followed them. Works in batches of ``chunk`` revisions, calling
-    ``progress(done, total)`` after each. Returns the number of revisions
-    assigned; one audit event records it.
-    """
-    db.session.execute(delete(RevisionAssignment).where(RevisionAssignment.boundary_set_id == boundary_set.id))
-    decided = {d.household_id: d for d in db.session.scalars(
-        select(AssignmentDecision).where(AssignmentDecision.boundary_set_id == boundary_set.id))}
-    query = select(
-        HouseholdRevision.id, HouseholdRevision.household_id, HouseholdRevision.revision, HouseholdRevision.lat,
-        HouseholdRevision.lon, HouseholdRevision.accuracy_m, HouseholdRevision.declared_commune,
-    ).order_by(HouseholdRevision.id)
-    revisions = db.session.execute(query).all()
-    done = 0
-    for start in range(0, len(revisions), chunk):
-        part = revisions[start:start + chunk]
-        results = assign_points(
-            boundary_set, [r.lat for r in part], [r.lon for r in part],
-            [r.accuracy_m or 0.0 for r in part], [r.declared_commune for r in part],
-        )
-        rows = [assignment_row(r.id, boundary_set.id, a, r.accuracy_m) for r, a in zip(part, results)]
-        for r, row in zip(part, rows):
-            decision = decided.get(r.household_id)
-            if decision is not None and r.revision > decision.revision:
-                apply_decision(row, decision, {"location": {"lat": r.lat, "lon": r.lon}})
-        if rows:
-            db.session.execute(RevisionAssignment.__table__.insert(), rows)
-        done += len(rows)
-        if progress is not None:
-            progress(done, len(revisions))
-    kept.rebuild(boundary_set)  # every assignment under the set changed: its commune tallies too
-    actor = actor or Actor()
-    audit.append_many(actor.user_id, actor.username, actor.device_id, utcnow(), [
-        ("households.reassign", "boundary_set", boundary_set.name, {"revisions": done})])
-    return done
