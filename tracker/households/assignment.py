@@ -160,25 +160,28 @@ def batch_rows(
     review_bits = sum(1 << FLAGS.index(f) for f in REVIEW_FLAGS)
     methods = [orjson.dumps(m).decode() for m in METHODS]
     offsets, candidates = batch.candidate_offsets.tolist(), batch.candidate_index.tolist()
+    finite = math.isfinite
+    distances = ["null" if d != d else repr(round(d, 1)) for d in batch.distance_m.tolist()]  # NaN: not outside
+    lats = [repr(x) if finite(x) else "null" for x in batch.lat.tolist()]
+    lons = [repr(x) if finite(x) else "null" for x in batch.lon.tolist()]
     rows = []
-    for i, (revision_id, b, commune, method, near, distance, lat, lon, accuracy) in enumerate(zip(
+    for i, (revision_id, b, commune, method, near, accuracy) in enumerate(zip(
         revision_ids, bits.tolist(), batch.commune.tolist(), batch.method.tolist(), batch.nearest.tolist(),
-        batch.distance_m.tolist(), batch.lat.tolist(), batch.lon.tolist(), accuracies,
+        accuracies,
     )):
+        lo, hi = offsets[i], offsets[i + 1]
+        listed = lookup[candidates[lo]] if hi - lo == 1 else ",".join(lookup[c] for c in candidates[lo:hi])
         coarse = accuracy is not None and accuracy > LOW_ACCURACY_M
         text = (
             f'{{"commune":{lookup[commune]},"method":{methods[method]},"flag":{flag_json[b]},'
-            f'"flags":{flags_json[b]},"candidates":[{",".join(lookup[c] for c in candidates[offsets[i]:offsets[i + 1]])}],'
-            f'"nearest":{lookup[near]},"distance_m":{_number(distance, 1)},'
-            f'"lat":{_number(lat)},"lon":{_number(lon)}'
+            f'"flags":{flags_json[b]},"candidates":[{listed}],"nearest":{lookup[near]},'
+            f'"distance_m":{distances[i]},"lat":{lats[i]},"lon":{lons[i]}'
             + (f',"low_accuracy_m":{_number(accuracy)}}}' if coarse else "}")
         )
         rows.append((revision_id, set_id, codes[commune], primary[b], coarse or bool(b & review_bits), text))
     return rows
 
 
-def _number(value: float, digits: int | None = None) -> str:
-    """A float as JSON (NaN and infinities are null), rounded like ``Assignment.to_dict``."""
-    if not math.isfinite(value):
-        return "null"
-    return orjson.dumps(value if digits is None else round(value, digits)).decode()
+def _number(value: float) -> str:
+    """A float as JSON (NaN and infinities are null)."""
+    return repr(float(value)) if math.isfinite(value) else "null"
