@@ -51,7 +51,12 @@ def finish_days(ctx: ReportContext, rows: Iterable[dict[str, Any]]) -> dict[tupl
     wanted = [r for r in rows if r["planned"]["total"] > 0 and r["remaining"] == 0]
     if not wanted:
         return {}
-    states = household_states(ctx).c
+    units = set_units(ctx.boundary_set)
+    groups = _members(units, {r["level"] for r in wanted})
+    everything = any(r["level"] == "total" for r in wanted)
+    # Only the communes of the finished units are counted (all of them for a finished total).
+    needed = None if everything else {c for r in wanted for c in groups.get((r["level"], r["code"]), [r["code"]])}
+    states = household_states(ctx, needed).c
     per_commune: dict[str, dict[date, int]] = {}
     for code, day, count in db.session.execute(
         select(states.commune_code, states.supported_on, func.count())
@@ -60,15 +65,14 @@ def finish_days(ctx: ReportContext, rows: Iterable[dict[str, Any]]) -> dict[tupl
     ):
         days = per_commune.setdefault(code, {})
         days[_day(day)] = days.get(_day(day), 0) + count  # type: ignore[index]
-    units = set_units(ctx.boundary_set)
     found: dict[tuple[str, str], date] = {}
     for row in wanted:
         level, code = row["level"], row["code"]
+        communes = per_commune.keys() if level == "total" else groups.get((level, code), [code])
         by_day: dict[date, int] = {}
-        for commune, days in per_commune.items():
-            if _within(commune, level, code, units):
-                for day, count in days.items():
-                    by_day[day] = by_day.get(day, 0) + count
+        for commune in communes:
+            for day, count in per_commune.get(commune, {}).items():
+                by_day[day] = by_day.get(day, 0) + count
         reached = 0
         for day in sorted(by_day):
             reached += by_day[day]
@@ -78,16 +82,19 @@ def finish_days(ctx: ReportContext, rows: Iterable[dict[str, Any]]) -> dict[tupl
     return found
 
 
-def _within(commune: str, level: str, code: str, units: dict[str, Unit]) -> bool:
-    if level == "total":
-        return True
-    if level == "commune":
-        return commune == code
-    unit = units.get(commune)
-    if unit is None:
-        return False
-    district, province = parents(unit, units)
-    return (district if level == "district" else province) == code
+def _members(units: dict[str, Unit], levels: set[str]) -> dict[tuple[str, str], list[str]]:
+    """``{(level, code): its communes}`` for the district and province levels among ``levels``."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    if not levels & {"district", "province"}:
+        return groups
+    for code, unit in units.items():
+        if unit.level != "commune":
+            continue
+        district, province = parents(unit, units)
+        for level, parent in (("district", district), ("province", province)):
+            if parent is not None and level in levels:
+                groups.setdefault((level, parent), []).append(code)
+    return groups
 
 
 def _day(value: date | str | None) -> date | None:
