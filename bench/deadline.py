@@ -16,8 +16,9 @@ the whole time; their own latency is not scored.
 Runs twice, nginx in front each time (as in production: facing the phones
 directly, two slow phones hold both gunicorn workers of a server and nothing
 is held even at half a request a second): one gunicorn server on a local
-photo store, then two sharing the database and an S3 server (moto on
-loopback). Prints the highest rate held for each, and the ratio of the two.
+photo store, then two sharing the database and a photo folder (``--store
+s3``: moto's S3 server on loopback, which is slower than the servers it
+serves, so the photo figures then measure moto). Prints the highest rate held for each, and the ratio of the two.
 """
 from __future__ import annotations
 
@@ -184,6 +185,9 @@ def main() -> int:
     parser.add_argument("--least", type=int, default=30, help="arrivals per step at least (slow steps last longer)")
     parser.add_argument("--slow", type=int, default=4, help="phones uploading at 3G speed all along")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--store", choices=("local", "s3"), default="local",
+                        help="two servers' photo store: one shared local folder (default), or moto's S3 server, "
+                             "whose own speed then bounds the photo uploads")
     parser.add_argument("--database", default="postgresql+psycopg://postgres@127.0.0.1:5432/tracker_deadline")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
@@ -216,8 +220,10 @@ def main() -> int:
     try:
         for label, store in layouts.items():
             env = {"LOGIN_RATE_LIMIT": "100000", "PROXY_HOPS": "1"}
-            if store:
+            if store and args.store == "s3":
                 env.update(store.settings(store.new_bucket()))
+            elif store:  # two servers on one machine may share one folder: the servers are measured, not moto
+                env["PHOTO_DIR"] = str(work / "shared-photos")
             servers = [LiveServer(url, work / f"{label}-{i}".replace(" ", "-"), workers=args.workers, env=env)
                        for i in range(2 if store else 1)]
             # nginx in front of both layouts, as in production: without it a few slow phones hold every worker
