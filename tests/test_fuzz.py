@@ -227,8 +227,9 @@ def fuzz(base_url: str, token: str, examples: int, seed_value: int = 0,
             continue  # signing out would end the run's own token
         report.operations += 1
 
-        @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
-                  phases=[Phase.explicit, Phase.generate],
+        # The push is where records are written, merged and refused: it gets three times the examples.
+        @settings(max_examples=examples * (3 if operation.path == "/api/v1/sync/push" else 1), deadline=None,
+                  database=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
                   suppress_health_check=list(HealthCheck))
         @given(case=st.one_of(operation.as_strategy(generation_mode=GenerationMode.POSITIVE),
                               operation.as_strategy(generation_mode=GenerationMode.NEGATIVE)))
