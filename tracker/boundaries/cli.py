@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from tracker.boundaries.outlines import PREPARED_ZOOMS, prepare_outlines
 from tracker.boundaries.service import BoundaryFileError, ImportReport, boundary_sets, get_set, import_boundary_set
 from tracker.extensions import db
+from tracker.web.maps import prepare_base_maps
 
 boundaries_cli = click.Group("boundaries", help="Administrative boundary sets.")
 
@@ -82,12 +83,13 @@ def reassign(set_name: str) -> None:
 @click.option("--set", "set_name", help="Only this boundary set (default: every set).")
 @with_appcontext
 def outlines_command(set_name: str | None) -> None:
-    """Simplify and store the commune outlines of the web-map zooms (done by every import)."""
+    """Simplify and store the commune outlines of the web-map zooms and the SVG base maps (done by every import)."""
     if set_name is not None and get_set(set_name) is None:
         raise click.BadParameter(f"no boundary set named {set_name!r}", param_hint="--set")
     chosen = [get_set(set_name)] if set_name is not None else boundary_sets()
     for boundary_set in chosen:
         rows = prepare_outlines(boundary_set)
+        prepare_base_maps(boundary_set)
         db.session.commit()
         click.echo(f"boundary set {boundary_set.name}: {rows} outlines stored "
                    f"(zooms {PREPARED_ZOOMS[0]}–{PREPARED_ZOOMS[-1]})")

@@ -66,3 +66,19 @@ class UnitOutline(db.Model):
     zoom: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
     geometry: Mapped[str] = mapped_column(Text)
+
+
+class SvgBaseMap(db.Model):
+    """A set's units of one level projected and simplified for the SVG web map, stored once (JSON text).
+
+    Simplifying 11,163 national outlines as a coverage takes seconds; stored,
+    a worker just started reads it instead (see :mod:`tracker.web.maps`).
+    ``geometry_version`` is the set's version and checksum it was drawn from.
+    """
+
+    __tablename__ = "svg_base_maps"
+
+    boundary_set_id: Mapped[int] = mapped_column(ForeignKey("boundary_sets.id", ondelete="CASCADE"), primary_key=True)
+    level: Mapped[str] = mapped_column(String(16), primary_key=True)
+    geometry_version: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)

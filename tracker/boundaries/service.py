@@ -179,8 +179,10 @@ def import_boundary_set(
     _insert_units(boundary_set.id, units)
     from tracker.boundaries.outlines import prepare_outlines  # it reads the units through this module
     from tracker.progress import kept
+    from tracker.web.maps import prepare_base_maps
 
     prepare_outlines(boundary_set)
+    prepare_base_maps(boundary_set)
     if status == "created":
         kept.start(boundary_set)
     return ImportReport(name, status, counts, repaired, derived)
