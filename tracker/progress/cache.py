@@ -24,6 +24,7 @@ from tracker.households.models import Household, HouseholdRevision, RevisionAssi
 from tracker.progress.context import ReportContext
 from tracker.progress.counting import commune_tallies, set_units
 from tracker.progress.rollup import Rollup
+from tracker.progress.tallies import collector_paused
 
 HR = HouseholdRevision
 RA = RevisionAssignment
@@ -169,7 +170,8 @@ def current_rollup(ctx: ReportContext, key: ReportKey | None) -> Rollup:
     ``FULL_RECOUNT_SECONDS`` after the last full count.
     """
     if key is None:
-        return Rollup(ctx, set_units(ctx.boundary_set), commune_tallies(ctx))
+        with collector_paused():
+            return Rollup(ctx, set_units(ctx.boundary_set), commune_tallies(ctx))
     cache: OrderedDict[Any, _Held] = current_app.extensions.setdefault("progress_rollups", OrderedDict())
     with _CACHE_LOCK:
         held = cache.get(key.identity)
@@ -185,7 +187,8 @@ def current_rollup(ctx: ReportContext, key: ReportKey | None) -> Rollup:
         if recount is not None:
             rollup, counted_at = held.rollup.updated(recount, commune_tallies(ctx, recount)), held.counted_at
     if rollup is None:
-        rollup = Rollup(ctx, set_units(ctx.boundary_set), commune_tallies(ctx))
+        with collector_paused():
+            rollup = Rollup(ctx, set_units(ctx.boundary_set), commune_tallies(ctx))
     with _CACHE_LOCK:
         cache[key.identity] = _Held(key.mark, rollup, counted_at)
         cache.move_to_end(key.identity)

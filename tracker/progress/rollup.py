@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Mapping
 
-from tracker.progress.tallies import AT_RISK, Dated, Tally, Unit, add_into, build_row, empty_tally
+from tracker.progress.tallies import AT_RISK, Dated, Tally, Unit, add_into, build_row, collector_paused, empty_tally
 
 GROUP_LEVELS = ("district", "province")
 
@@ -123,15 +123,19 @@ class Rollup:
         """The rows of ``level`` (commune, district or province), by code; shared, never to be changed."""
         rows = self._levels.get(level)
         if rows is None:
-            if level == "commune":
-                rows = [self.rows[code] for code in sorted(self.rows)]
-            else:
-                groups = self._groups_for(level)
-                rows = []
-                for code in sorted(groups):
-                    unit = self.units.get(code) or Unit(code, "", level, None)
-                    rows.append(build_row(code, unit.name or None, level, unit.parent_code, groups[code], self.when))
+            with collector_paused():
+                rows = self._build_level(level)
             self._levels[level] = rows
+        return rows
+
+    def _build_level(self, level: str) -> list[dict]:
+        if level == "commune":
+            return [self.rows[code] for code in sorted(self.rows)]
+        groups = self._groups_for(level)
+        rows = []
+        for code in sorted(groups):
+            unit = self.units.get(code) or Unit(code, "", level, None)
+            rows.append(build_row(code, unit.name or None, level, unit.parent_code, groups[code], self.when))
         return rows
 
     def total_row(self) -> dict | None:

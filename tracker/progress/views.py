@@ -21,6 +21,7 @@ from tracker.households import ledger
 from tracker.progress import maps
 from tracker.progress.finish import finished_report
 from tracker.progress.service import context_from_args, progress_report, remember, report_key, resolve_set
+from tracker.progress.tallies import collector_paused
 
 blp = Blueprint("progress", __name__, url_prefix="/api/v1", description="Progress reports and completion maps")
 
@@ -101,7 +102,8 @@ def progress(args: dict[str, Any]) -> dict[str, Any]:
     def encode() -> bytes:
         # The service builds exactly ProgressReportSchema's shape (a test
         # holds them equal); encoding directly keeps a national report fast.
-        return jsoncodec.dumps_bytes(finished_report(progress_report(ctx, args["level"], key)).as_dict())
+        with collector_paused():
+            return jsoncodec.dumps_bytes(finished_report(progress_report(ctx, args["level"], key)).as_dict())
 
     asked = ctx.known_at.isoformat() if "known_at" in args else "now"
     body = remember("json", None if key is None else key + (args["level"], asked), encode, entries=8)
@@ -120,8 +122,9 @@ def communes_map(args: dict[str, Any]) -> Response:
     volatile = () if "known_at" in args else ("known_at",)
 
     def build() -> Body:
-        collection = maps.communes_layer(ctx, args["zoom"], key)
-        return Body(*collection_body(collection, volatile))
+        with collector_paused():
+            collection = maps.communes_layer(ctx, args["zoom"], key)
+            return Body(*collection_body(collection, volatile))
 
     asked = ctx.known_at.isoformat() if "known_at" in args else "now"
     map_key = None if key is None else (key, args["zoom"], asked)
