@@ -107,8 +107,11 @@ def _step(client, rng: random.Random, boss: str, officer: str) -> str:
     return kind
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_kept_tallies_equal_a_full_count_on_random_histories(client, tmp_path: Path, seed: int) -> None:
+@pytest.mark.parametrize("seed, one_by_one", [(1, 2000), (2, 2000), (3, 0)])
+def test_kept_tallies_equal_a_full_count_on_random_histories(client, tmp_path: Path, seed: int, one_by_one: int,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # A re-assignment moving more than ``one_by_one`` households counts the set afresh (0: always).
+    monkeypatch.setattr(kept, "MOVED_ONE_BY_ONE", one_by_one)
     load_communes(tmp_path)
     make_user("officer", "commune_officer", [COMMUNE_1, COMMUNE_2])
     make_user("boss", "manager")

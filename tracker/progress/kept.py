@@ -194,7 +194,7 @@ def sums(ctx: ReportContext, communes: Collection[str | None] | None = None) -> 
     return tallies
 
 
-def _counted(boundary_set: BoundarySet) -> Iterator[list[dict[str, Any]]]:
+def _counted(boundary_set: BoundarySet) -> Iterator[list[tuple[Any, ...]]]:
     """The set's tallies counted afresh from the current revisions, as rows, a few communes at a time.
 
     The revisions are read in commune order and counted in arrays
@@ -221,7 +221,7 @@ def _counted(boundary_set: BoundarySet) -> Iterator[list[dict[str, Any]]]:
         yield _counted_rows(boundary_set.id, batch, [c.key for c in dated])
 
 
-def _counted_rows(set_id: int, rows: list[Any], dated: list[str]) -> list[dict[str, Any]]:
+def _counted_rows(set_id: int, rows: list[Any], dated: list[str]) -> list[tuple[Any, ...]]:
     columns = list(zip(*rows))
     keys: dict[tuple[str, str], int] = {}
     group = np.fromiter((keys.setdefault((code or "", support), len(keys))
@@ -234,7 +234,7 @@ def _counted_rows(set_id: int, rows: list[Any], dated: list[str]) -> list[dict[s
     for grain, summed in zip(("d", "m"), tally_sums(group, review, dates, money)):
         for g, day, values in zip(summed.group.tolist(), summed.day, summed.values.tolist()):
             code, support = by_index[g]
-            out.append(dict(zip(KEY, (set_id, grain, day, code, support))) | dict(zip(VALUES, values)))
+            out.append((set_id, grain, day, code, support, *values))
     return out
 
 
@@ -248,8 +248,11 @@ def moved(boundary_set: BoundarySet, before: dict[int, tuple[str | None, bool]],
     """
     state = db.session.scalar(select(TallyState.last_revision_id).where(TallyState.boundary_set_id == boundary_set.id))
     changed = sorted(i for i in before.keys() | after.keys() if before.get(i) != after.get(i))
-    if state is None or state != last_revision() or len(changed) > MOVED_ONE_BY_ONE:
+    if state is None or state != last_revision():
         rebuild(boundary_set)
+        return
+    if len(changed) > MOVED_ONE_BY_ONE:
+        _recount(boundary_set)
         return
     if not changed:
         return
@@ -271,6 +274,26 @@ def moved(boundary_set: BoundarySet, before: dict[int, tuple[str | None, bool]],
 
 def _rows_of(acc: dict[Key, list[int]]) -> list[dict[str, Any]]:
     return [dict(zip(KEY, key)) | dict(zip(VALUES, values)) for key, values in acc.items() if any(values)]
+
+
+def _recount(boundary_set: BoundarySet) -> None:
+    """Count the set's tallies afresh in place, as plain rows, with no comparison: most of them moved anyway.
+
+    For a re-assignment by the ledger, which holds the writers' lock and whose
+    tallies were in step before it; :func:`rebuild` is the checked way.
+    """
+    set_id = boundary_set.id
+    db.session.execute(delete(T).where(T.boundary_set_id == set_id))
+    names = (*KEY, *VALUES)
+    marks = ", ".join("?" if db.engine.dialect.paramstyle == "qmark" else "%s" for _ in names)
+    sql = f"INSERT INTO {T.__tablename__} ({', '.join(names)}) VALUES ({marks})"
+    days: set[date] = set()
+    for rows in _counted(boundary_set):
+        db.session.connection().exec_driver_sql(sql, rows)
+        days.update(row[2] for row in rows if row[1] == "d")
+    db.session.execute(delete(TallyState).where(TallyState.boundary_set_id == set_id))
+    db.session.execute(insert(TallyState).values(boundary_set_id=set_id, last_revision_id=last_revision()))
+    cumulative.widen(set_id, None, cumulative.wanted_span(None, days))
 
 
 def start(boundary_set: BoundarySet) -> None:
@@ -295,7 +318,7 @@ def rebuild(boundary_set: BoundarySet) -> int:
     staging.create(connection)
     batch: list[dict[str, Any]] = []
     for rows in _counted(boundary_set):
-        batch += rows
+        batch += [dict(zip((*KEY, *VALUES), row)) for row in rows]
         if len(batch) >= 5000:
             db.session.execute(insert(staging), batch)
             batch = []
