@@ -78,6 +78,8 @@ class AssignmentSchema(Schema):
     lat = fields.Float(required=True, allow_none=True)
     lon = fields.Float(required=True, allow_none=True)
     needs_review = fields.Boolean(required=True)
+    low_accuracy_m = fields.Float(metadata={
+        "description": "A fix coarser than the review threshold: its accuracy in metres (it waits for review)"})
     decision = fields.Nested(DecisionSchema, metadata={
         "description": "A manager's decision, applied over the GPS point's answer until a manager decides again"})
     gps_commune = fields.String(allow_none=True, metadata={
