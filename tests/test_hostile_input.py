@@ -9,6 +9,7 @@ site's own error page.
 """
 from __future__ import annotations
 
+import io
 import json
 import re
 import uuid
@@ -262,3 +263,20 @@ def test_a_record_dated_year_one_is_rejected_naming_the_field(client: FlaskClien
         assert answer.status_code == 200, answer.get_data(as_text=True)
         [result] = answer.get_json()["results"]
         assert result["result"] == "rejected" and field in result["errors"], result
+
+
+def test_a_chunked_body_past_the_limit_is_413_not_its_first_bytes(app: Flask, client: FlaskClient,
+                                                                 world: dict[str, Any]) -> None:
+    """A body of no declared length is read whole or refused: never parsed from its first bytes alone."""
+    app.config.update(MAX_CONTENT_LENGTH=4096)
+    auth = world["tokens"]["officer1"]
+    record = {**household(), "declared_commune": "90001"}
+    body = json.dumps({"device_id": "officer1-phone", "batch_id": str(uuid.uuid4()), "households": [record]}).encode()
+    assert len(body) < 4096
+    padded = body + b" " * 8000  # valid JSON in its first 4,096 bytes, and more after
+    before = db.session.scalar(select(func.count()).select_from(Household))
+    answer = client.post("/api/v1/sync/push", input_stream=io.BytesIO(padded),
+                         headers={**bearer(auth), "Transfer-Encoding": "chunked"}, content_type="application/json",
+                         environ_overrides={"wsgi.input_terminated": True})
+    assert json_error(answer, 413)["code"] == "payload_too_large"
+    assert db.session.scalar(select(func.count()).select_from(Household)) == before

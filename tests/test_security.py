@@ -128,7 +128,7 @@ def _every_get(app: Flask, client: FlaskClient, auth: str, values: dict[str, Any
 
 def _values(world: dict[str, Any], household: str, photo: str) -> dict[str, Any]:
     return {"household_id": world[household]["id"], "sha": world[photo], "name": "t", "conflict_id": 1,
-            "from_name": "t", "to_name": "t", "set_name": "t", "job_id": "0" * 32, "fmt": "csv"}
+            "from_name": "t", "to_name": "t", "set_name": "t", "job_id": "0" * 32, "fmt": "csv", "kind": "csv"}
 
 
 # --- scope ------------------------------------------------------------------------------------

@@ -67,9 +67,11 @@ def _tune_sqlite(app: Flask) -> None:
 
 
 def register_input_checks(app: Flask) -> None:
-    """Refuse NUL characters in paths, queries and forms before any view runs (after the body limit)."""
-    from tracker.inputs import check_parameters
+    """Refuse NUL characters in paths, queries and forms before any view runs (after the body limit),
+    and bodies of no declared length that run past it."""
+    from tracker.inputs import BoundedRequest, check_parameters
 
+    app.request_class = BoundedRequest
     app.before_request(check_parameters)
 
 
