@@ -63,6 +63,19 @@ def test_put_stores_a_real_image_with_thumbnail(app: Flask, client, auth: str, f
     assert thumb.status_code == 200 and thumb.mimetype == "image/jpeg"
 
 
+def test_a_missing_thumbnail_is_made_when_asked_for(app: Flask, client, auth: str) -> None:
+    """A server killed between a photo's 201 and its thumbnail job leaves none: the next request makes it."""
+    data = image_bytes(size=(800, 600))
+    assert put(client, auth, data).status_code == 201
+    path = service.storage().local_thumbnail_path(sha(data))
+    path.unlink()
+    thumb = client.get(f"/api/v1/photos/{sha(data)}/thumbnail", headers=bearer(auth))
+    assert thumb.status_code == 200 and thumb.mimetype == "image/jpeg"
+    with Image.open(io.BytesIO(thumb.data)) as image:
+        assert image.format == "JPEG" and max(image.size) == 320
+    assert path.is_file()
+
+
 def test_put_is_idempotent(client, auth: str) -> None:
     data = image_bytes()
     assert put(client, auth, data).status_code == 201

@@ -82,15 +82,13 @@ def export_households(ctx: Context) -> dict[str, Any]:
 @job_kind("photos.thumbnail")
 def photo_thumbnail(ctx: Context) -> dict[str, Any]:
     """Decode a stored photo and store its thumbnail (the same bytes however often it runs)."""
-    from tracker.photos.images import make_thumbnail
-    from tracker.photos.service import storage
+    from tracker.photos.blobs import BlobMissing
+    from tracker.photos.service import make_thumbnail
 
     sha = ctx.args["sha256"]
-    store = storage()
-    with store.open(sha) as source:
-        data = make_thumbnail(source)
-    store.put_thumbnail(sha, data)
-    return {"sha256": sha, "bytes": len(data)}
+    if not make_thumbnail(sha):
+        raise BlobMissing(sha)
+    return {"sha256": sha}
 
 
 @job_kind("households.reassign")

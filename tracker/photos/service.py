@@ -22,7 +22,7 @@ from tracker.dbtypes import utcnow
 from tracker.errors import ApiError
 from tracker.extensions import db
 from tracker.households.models import Photo
-from tracker.photos.blobs import Blobs, LocalBlobs
+from tracker.photos.blobs import BlobMissing, Blobs, LocalBlobs
 from tracker.photos.images import ImageRejected, inspect
 from tracker.photos.storage import PhotoStorage
 
@@ -153,3 +153,22 @@ def finish(caller: Principal, sha: str, source: IO[bytes], size: int) -> Photo:
     photo = db.session.get(Photo, sha)
     assert photo is not None
     return photo
+
+
+def make_thumbnail(sha: str) -> bool:
+    """Make and store the thumbnail of a stored photo (the same bytes however often); False when no photo is held.
+
+    Its job normally makes it; a server killed between acknowledging the
+    photo and running the job, or a job failed for good, leaves none, so
+    serving a thumbnail makes a missing one on demand.
+    """
+    from tracker.photos.images import make_thumbnail as thumbnail_of
+
+    store = storage()
+    try:
+        with store.open(sha) as source:
+            data = thumbnail_of(source)
+    except BlobMissing:
+        return False
+    store.put_thumbnail(sha, data)
+    return True

@@ -21,7 +21,7 @@ def send_stored(sha: str, mimetype: str, *, thumbnail: bool, max_age: int) -> Re
     store = service.storage()
     path = store.local_thumbnail_path(sha) if thumbnail else store.local_path(sha)
     if path is not None:
-        if not path.is_file():
+        if not path.is_file() and not (thumbnail and service.make_thumbnail(sha)):
             abort(404)
         accel = current_app.config.get("PHOTO_ACCEL_PREFIX")
         if accel:  # nginx sends the file itself (an internal location over PHOTO_DIR)
@@ -33,7 +33,9 @@ def send_stored(sha: str, mimetype: str, *, thumbnail: bool, max_age: int) -> Re
     try:
         stream = store.open_thumbnail(sha) if thumbnail else store.open(sha)
     except BlobMissing:
-        abort(404)
+        if not (thumbnail and service.make_thumbnail(sha)):
+            abort(404)
+        stream = store.open_thumbnail(sha)
     return send_file(stream, mimetype=mimetype, max_age=max_age, etag=sha)
 
 
