@@ -215,6 +215,7 @@ def test_phones_through_two_servers_lose_nothing_and_duplicate_nothing(cluster: 
     assert db.session.scalar(select(func.count()).select_from(HouseholdRevision)) == len(expected)
     assert set(db.session.scalars(select(Photo.sha256))) == photos
     boss_a, boss_b = _token(a.port, "boss", "desk-a"), _token(b.port, "boss", "desk-b")
+    time.sleep(1.1)  # known_at is to the second: one past the last push
     known_at = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())  # after every push: one moment for all
     for level in ("commune", "province"):
         path = f"/api/v1/progress?level={level}&known_at={known_at.replace('+', '%2B')}"
