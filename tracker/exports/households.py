@@ -17,15 +17,14 @@ from sqlalchemy import String, select, type_coerce
 from sync.vocabulary import FUNDING_SOURCES, STAGES, TZ
 from tracker.boundaries.models import AdminUnit
 from tracker.exports.service import (
-    CSV,
     HOUSEHOLD_COLUMNS,
     LABELS,
-    XLSX,
     header_block,
     mask_national_id,
     page_header,
+    report_file,
 )
-from tracker.exports.writers import csv_stream, file_chunks, primed, xlsx_file
+from tracker.exports.writers import primed
 from tracker.extensions import db
 from tracker.households.models import HouseholdRevision, RevisionAssignment
 from tracker.progress.service import ReportContext, context_from_args, known_filter
@@ -162,9 +161,6 @@ def households_file(
     rows = primed(household_rows(ctx, filters, lang, mask_ids=mask_ids))
     if watch is not None:
         rows = watch(rows)
-    name = f"households-{ctx.as_of.isoformat()}"
-    if fmt == "xlsx":
-        handle = xlsx_file("Hộ gia đình" if lang == "vi" else "Households", header, HOUSEHOLD_COLUMNS, rows, lang,
-                           page_header(ctx, HOUSEHOLDS_TITLE, lang))
-        return file_chunks(handle), XLSX, f"{name}.xlsx"
-    return csv_stream(header, HOUSEHOLD_COLUMNS, rows, lang), CSV, f"{name}.csv"
+    sheet = "Hộ gia đình" if lang == "vi" else "Households"
+    return report_file(fmt, f"households-{ctx.as_of.isoformat()}", sheet, header, HOUSEHOLD_COLUMNS, rows, lang,
+                       page_header(ctx, HOUSEHOLDS_TITLE, lang))

@@ -175,9 +175,16 @@ def progress_file(args: dict[str, Any], scope: frozenset[str] | None, fmt: str) 
              "Progress report: eliminating temporary and dilapidated houses")
     header = header_block(ctx, title, lang, [("Cấp", "Level", level)])
     rows = progress_rows(finished_report(progress_report(ctx, args["level"])), lang)
-    name = f"progress-{args['level']}-{ctx.as_of.isoformat()}"
+    sheet = "Tiến độ" if lang == "vi" else "Progress"
+    return report_file(fmt, f"progress-{args['level']}-{ctx.as_of.isoformat()}", sheet, header, PROGRESS_COLUMNS,
+                       rows, lang, page_header(ctx, title, lang))
+
+
+def report_file(
+    fmt: str, name: str, sheet: str, header: list[tuple[str, Any]], columns: list[Column],
+    rows: Iterator[tuple[Any, ...]], lang: str, page: tuple[str, str, str],
+) -> tuple[Iterator[bytes], str, str]:
+    """A titled table as a streamed file, ``(chunks, mimetype, file name)``: a workbook or CSV."""
     if fmt == "xlsx":
-        handle = xlsx_file("Tiến độ" if lang == "vi" else "Progress", header, PROGRESS_COLUMNS, rows, lang,
-                           page_header(ctx, title, lang))
-        return file_chunks(handle), XLSX, f"{name}.xlsx"
-    return csv_stream(header, PROGRESS_COLUMNS, rows, lang), CSV, f"{name}.csv"
+        return file_chunks(xlsx_file(sheet, header, columns, rows, lang, page)), XLSX, f"{name}.xlsx"
+    return csv_stream(header, columns, rows, lang), CSV, f"{name}.csv"
