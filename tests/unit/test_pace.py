@@ -120,3 +120,28 @@ def test_no_plan_or_no_deadline_gives_no_finish_figures() -> None:
     assert finish(0, 0, None, date(2025, 6, 1), DEADLINE) == Finish(None, None, None)
     assert finish(4, 3, None, date(2025, 6, 1), None) == Finish(None, None, None)
     assert finish(4, 0, date(2025, 5, 1), date(2025, 6, 1), None) == Finish(date(2025, 5, 1), None, None)
+
+
+def test_many_paces_at_once_equal_each_pace() -> None:
+    """paces() gives, unit for unit, exactly what pace() gives: every rounding and date included."""
+    import random
+
+    from tracker.progress.pace import paces
+
+    rng = random.Random(7)
+    planned = [rng.choice([0, 0, 1, 3, 7, 40, 999, 2893]) for _ in range(3000)]
+    supported = [max(0, p - rng.randint(-5, p + 3)) for p in planned]
+    in_window = [rng.choice([0, 0, 1, 2, 3, 13, 14, 15, 140, 1001]) for _ in planned]
+    for as_of, deadline in ((AS_OF, DEADLINE), (AS_OF, None), (DEADLINE, DEADLINE), (date(2025, 6, 1), DEADLINE),
+                            (AS_OF, date(2025, 4, 17))):
+        many = paces(planned, supported, in_window, as_of, deadline)
+        for i, (p, s, w) in enumerate(zip(planned, supported, in_window)):
+            one = pace(p, s, w, as_of, deadline)
+            assert one == (many.percent_complete[i], many.remaining[i], many.days_left, many.required_per_day[i],
+                           many.achieved_per_day[i], many.projected_finish[i], many.at_risk[i]), (p, s, w, as_of)
+
+
+def test_no_units_give_no_paces() -> None:
+    from tracker.progress.pace import paces
+
+    assert paces([], [], [], AS_OF, DEADLINE).remaining == []

@@ -16,13 +16,12 @@ import geojson
 import orjson
 from sqlalchemy import select
 
-from tracker.boundaries.models import AdminUnit, BoundarySet
+from tracker.boundaries.models import BoundarySet
 from tracker.boundaries.outlines import outlines
-from tracker.extensions import db
 from tracker.households.models import HouseholdRevision, RevisionAssignment
 from tracker.progress.finish import with_finish
-from tracker.progress.service import ReportContext, known_filter, progress_report
-from tracker.progress.tallies import build_row, empty_tally
+from tracker.progress.service import ReportContext, known_filter, progress_report, set_units
+from tracker.progress.tallies import Unit, build_rows, empty_tally
 
 
 class Encoder(geojson.GeoJSONEncoder):
@@ -47,17 +46,12 @@ def communes_layer(ctx: ReportContext, zoom: int, key: tuple[Any, ...] | None = 
     report = progress_report(ctx, "commune", key)
     rows = {row["code"]: row for row in report.rows}
     shapes = outlines(ctx.boundary_set, zoom)
-    units = {
-        code: (name, parent) for code, name, parent in db.session.execute(
-            select(AdminUnit.code, AdminUnit.name, AdminUnit.parent_code)
-            .where(AdminUnit.boundary_set_id == ctx.boundary_set.id, AdminUnit.level == "commune")
-        )
-    }
+    units = set_units(ctx.boundary_set)
     shown = [code for code in shapes if ctx.scope is None or code in ctx.scope]
-    for code in shown:
-        if code not in rows:
-            name, parent = units.get(code, (None, None))
-            rows[code] = build_row(code, name, "commune", parent, empty_tally(), ctx)
+    bare = [units.get(code) or Unit(code, "", "commune", None) for code in shown if code not in rows]
+    for row in build_rows([u.code for u in bare], [u.name or None for u in bare], "commune",
+                          [u.parent_code for u in bare], [empty_tally() for _ in bare], ctx):
+        rows[row["code"]] = row
     properties = with_finish(ctx, [rows[code] for code in shown])  # the API's rows, field for field
     features = [{"type": "Feature", "id": code, "geometry": orjson.Fragment(shapes[code]), "properties": row}
                 for code, row in zip(shown, properties)]

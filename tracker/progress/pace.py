@@ -30,9 +30,11 @@ Definitions (also in the README):
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+import numpy as np
 
 from sync.vocabulary import STAGES
 
@@ -103,6 +105,68 @@ def pace(
         projected_finish=projected,
         at_risk=at_risk,
     )
+
+
+class Paces(NamedTuple):
+    """The figures of :class:`Pace` for many units, column by column (``days_left`` is the same for all)."""
+
+    percent_complete: list[float | None]
+    remaining: list[int]
+    days_left: int | None
+    required_per_day: list[float | None]
+    achieved_per_day: list[float]
+    projected_finish: list[date | None]
+    at_risk: list[bool]
+
+
+def paces(
+    planned: Sequence[int], supported: Sequence[int], supported_in_window: Sequence[int], as_of: date,
+    deadline: date | None, window_days: int = WINDOW_DAYS,
+) -> Paces:
+    """:func:`pace` for many units at once, figure for figure the same.
+
+    A national report has 11,163 communes; worked out one by one in Python,
+    their paces cost more than reading their sums. The arithmetic runs on
+    arrays; each distinct value that :func:`round` or a date gives (a few
+    hundred at most) is worked out once, in Python, so the results are
+    exactly those of :func:`pace`.
+    """
+    if window_days <= 0:
+        raise ValueError("window_days must be positive")
+    plan = np.asarray(planned, dtype=np.int64)
+    done = np.asarray(supported, dtype=np.int64)
+    window = np.maximum(np.asarray(supported_in_window, dtype=np.int64), 0)
+    remaining = np.maximum(plan - done, 0)
+    days_left = (deadline - as_of).days if deadline is not None else None
+    hundredths = np.maximum(done, 0) * 10_000 // np.maximum(plan, 1)
+    percents = _where(plan > 0, (hundredths / 100).tolist())
+    if days_left is None or days_left <= 0:
+        required = [0.0 if r == 0 else None for r in remaining.tolist()]
+    else:
+        required = _each(remaining, lambda r: round(r / days_left, PACE_DECIMALS))
+    achieved = _each(window, lambda w: round(w / window_days, PACE_DECIMALS))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        days = np.ceil(remaining / (window / window_days))  # the same float operations as pace()
+    days_to_go = np.where(remaining == 0, 0, np.where(window > 0, days, -1)).astype(np.int64)
+    projected = _each(days_to_go, lambda d: None if d < 0 else as_of + timedelta(days=d))
+    late = days_to_go < 0
+    if deadline is not None:
+        late |= days_to_go > (deadline - as_of).days
+    else:
+        late[:] = True
+    at_risk = ((plan > 0) & (remaining > 0) & late).tolist()
+    return Paces(percents, remaining.tolist(), days_left, required, achieved, projected, at_risk)
+
+
+def _each(values: np.ndarray, make: Any) -> list[Any]:
+    """``[make(v) for v in values]``, with ``make`` called once per distinct value."""
+    distinct, index = np.unique(values, return_inverse=True)
+    made = [make(int(v)) for v in distinct.tolist()]
+    return [made[i] for i in index.tolist()]
+
+
+def _where(condition: np.ndarray, values: list[Any]) -> list[Any]:
+    return [v if c else None for c, v in zip(condition.tolist(), values)]
 
 
 class Finish(NamedTuple):

@@ -16,7 +16,17 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Mapping
 
-from tracker.progress.tallies import AT_RISK, Dated, Tally, Unit, add_into, build_row, collector_paused, empty_tally
+from tracker.progress.tallies import (
+    AT_RISK,
+    Dated,
+    Tally,
+    Unit,
+    add_into,
+    build_row,
+    build_rows,
+    collector_paused,
+    empty_tally,
+)
 
 GROUP_LEVELS = ("district", "province")
 
@@ -45,23 +55,23 @@ class Rollup:
         self._groups: dict[str, dict[str, Tally]] = {}
         self._parents: dict[str | None, tuple[str | None, str | None]] = {}
         self._levels: dict[str, list[dict]] = {}
-        for code, tally in tallies.items():
-            if code is not None:
-                self._put(code, list(tally), account=False)
+        self._put_all({code: list(tally) for code, tally in tallies.items() if code is not None})
         if self.tallies:  # summed column by column: one pass, no per-commune additions
             self.totals = [sum(column) for column in zip(*self.tallies.values())]
 
     # --- building ---------------------------------------------------------------
 
-    def _put(self, code: str, tally: Tally, account: bool = True) -> None:
-        unit = self.units.get(code)
-        row = build_row(code, (unit.name if unit else "") or None, "commune", unit.parent_code if unit else None,
-                        tally, self.when)
-        tally[AT_RISK] = int(row["at_risk"])
-        self.tallies[code] = tally
-        self.rows[code] = row
-        if account:
-            self._account(code, tally, 1)
+    def _put_all(self, tallies: dict[str, Tally], account: bool = False) -> None:
+        """The communes' rows, built together; with ``account``, their sums added to the totals and groups."""
+        units = [self.units.get(code) for code in tallies]
+        rows = build_rows(list(tallies), [(u.name if u else "") or None for u in units], "commune",
+                          [u.parent_code if u else None for u in units], list(tallies.values()), self.when)
+        for (code, tally), row in zip(tallies.items(), rows):
+            tally[AT_RISK] = int(row["at_risk"])
+            self.tallies[code] = tally
+            self.rows[code] = row
+            if account:
+                self._account(code, tally, 1)
 
     def _account(self, code: str, tally: Tally, sign: int) -> None:
         """Add (or with ``sign=-1`` take away) a commune's sums in the total and every group built so far."""
@@ -113,8 +123,8 @@ class Rollup:
             new.rows.pop(code, None)
             if old is not None:
                 new._account(code, old, -1)
-            if code in fresh:
-                new._put(code, list(fresh[code]))
+        new._put_all({code: list(fresh[code]) for code in set(recounted) if code is not None and code in fresh},
+                     account=True)
         return new
 
     # --- reading -------------------------------------------------------------------
@@ -132,11 +142,10 @@ class Rollup:
         if level == "commune":
             return [self.rows[code] for code in sorted(self.rows)]
         groups = self._groups_for(level)
-        rows = []
-        for code in sorted(groups):
-            unit = self.units.get(code) or Unit(code, "", level, None)
-            rows.append(build_row(code, unit.name or None, level, unit.parent_code, groups[code], self.when))
-        return rows
+        codes = sorted(groups)
+        units = [self.units.get(code) or Unit(code, "", level, None) for code in codes]
+        return build_rows(codes, [u.name or None for u in units], level, [u.parent_code for u in units],
+                          [groups[code] for code in codes], self.when)
 
     def total_row(self) -> dict | None:
         return build_row("total", None, "total", None, self.totals, self.when) if self.tallies else None

@@ -8,14 +8,14 @@ is what lets a roll-up be brought up to date commune by commune.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
-from functools import lru_cache
+from operator import add
 from typing import Any, NamedTuple, Protocol
 
 from sync.vocabulary import FUNDING_SOURCES
-from tracker.progress.pace import pace
+from tracker.progress.pace import paces
 
 COUNTS = ("households", "started", "completed", "handed_over", "in_window", "withdrawn", "needs_review")
 SLOTS = ("planned",) + COUNTS
@@ -75,40 +75,52 @@ _S, _C, _H, _W, _X, _N, _R = (SLOT[n] for n in ("started", "completed", "handed_
                                                   "households", "needs_review"))
 
 
-# Communes share their (planned, completed, in window) figures often: each pace is worked out once.
-_pace = lru_cache(maxsize=1 << 16)(pace)
+def build_rows(codes: Sequence[str], names: Sequence[str | None], level: str, parents: Sequence[str | None],
+               tallies: Sequence[Tally], when: Dated) -> list[dict[str, Any]]:
+    """The report rows of many units of one level, with exactly the contract's field names.
+
+    The pace figures are worked out for all of them at once (:func:`~tracker.progress.pace.paces`).
+    """
+    columns = list(zip(*tallies)) if tallies else [()] * WIDTH
+    planned = list(map(add, columns[0], columns[1]))
+    figures = paces(planned, list(map(add, columns[_C], columns[_C + 1])),
+                    list(map(add, columns[_W], columns[_W + 1])), when.as_of, when.deadline)
+    deadline, days_left = when.deadline, figures.days_left
+    rows = []
+    for i, (code, name, parent, t) in enumerate(zip(codes, names, parents, tallies)):
+        s0, s1, c0, c1, h0, h1 = t[_S], t[_S + 1], t[_C], t[_C + 1], t[_H], t[_H + 1]
+        funds = t[FUNDS:AT_RISK]
+        row = {
+            "code": code,
+            "name": name,
+            "level": level,
+            "parent_code": parent,
+            "planned": {"new_build": t[0], "repair": t[1], "total": planned[i]},
+            "started": {"new_build": s0, "repair": s1, "total": s0 + s1},
+            "completed": {"new_build": c0, "repair": c1, "total": c0 + c1},
+            "handed_over": {"new_build": h0, "repair": h1, "total": h0 + h1},
+            "withdrawn": t[_X] + t[_X + 1],
+            "households": t[_N] + t[_N + 1],
+            "needs_review": t[_R] + t[_R + 1],
+            "percent_complete": figures.percent_complete[i],
+            "funding": {"planned": t[BUDGET], "recorded": sum(funds), "by_source": dict(zip(FUNDING_SOURCES, funds))},
+            "deadline": deadline,
+            "days_left": days_left,
+            "remaining": figures.remaining[i],
+            "required_per_day": figures.required_per_day[i],
+            "achieved_per_day": figures.achieved_per_day[i],
+            "projected_finish": figures.projected_finish[i],
+            "at_risk": figures.at_risk[i],
+        }
+        if level != "commune":
+            row["communes_at_risk"] = t[AT_RISK]
+        rows.append(row)
+    return rows
 
 
 def build_row(code: str, name: str | None, level: str, parent: str | None, tally: Tally, when: Dated) -> dict[str, Any]:
-    """One row of the report, with exactly the contract's field names."""
-    t = tally
-    figures = _pace(t[0] + t[1], t[_C] + t[_C + 1], t[_W] + t[_W + 1], when.as_of, when.deadline)
-    funds = dict(zip(FUNDING_SOURCES, t[FUNDS:AT_RISK]))
-    row = {
-        "code": code,
-        "name": name,
-        "level": level,
-        "parent_code": parent,
-        "planned": {"new_build": t[0], "repair": t[1], "total": t[0] + t[1]},
-        "started": {"new_build": t[_S], "repair": t[_S + 1], "total": t[_S] + t[_S + 1]},
-        "completed": {"new_build": t[_C], "repair": t[_C + 1], "total": t[_C] + t[_C + 1]},
-        "handed_over": {"new_build": t[_H], "repair": t[_H + 1], "total": t[_H] + t[_H + 1]},
-        "withdrawn": t[_X] + t[_X + 1],
-        "households": t[_N] + t[_N + 1],
-        "needs_review": t[_R] + t[_R + 1],
-        "percent_complete": figures.percent_complete,
-        "funding": {"planned": t[BUDGET], "recorded": sum(funds.values()), "by_source": funds},
-        "deadline": when.deadline,
-        "days_left": figures.days_left,
-        "remaining": figures.remaining,
-        "required_per_day": figures.required_per_day,
-        "achieved_per_day": figures.achieved_per_day,
-        "projected_finish": figures.projected_finish,
-        "at_risk": figures.at_risk,
-    }
-    if level != "commune":
-        row["communes_at_risk"] = tally[AT_RISK]
-    return row
+    """One row of the report (:func:`build_rows` of one unit)."""
+    return build_rows([code], [name], level, [parent], [tally], when)[0]
 
 
 def unassigned_summary(tally: Tally) -> dict[str, int]:
