@@ -11,12 +11,15 @@ over the national commune file (``vietnam-communes-2024.geojson`` from
   just after a sync batch of 100 households lands (the figures are brought
   up to date commune by commune; the case of a deadline day, phones syncing
   while officials look), with nothing changed, and as the first report of
-  its date (summed from the commune tallies the ledger keeps; the count
-  from the revisions is shown beside it); against baselines in the same
+  its date: in a worker, when an earlier report stored the day's sums, and
+  anywhere (the stored sums deleted first: summed from the commune tallies
+  the ledger keeps; the count from the revisions is shown beside it);
+  against baselines in the same
   run: a bare ``SELECT count(*)`` over the same rows, and a naive roll-up
   that loops over every household in Python;
 * the commune map layer: the first answer of a freshly started process at
-  a national (6) and a provincial (8) zoom, and the gzipped payload;
+  a national (6) and a provincial (8) zoom (the day's sums stored by an
+  earlier report, and not), and the gzipped payload;
 * the XLSX exports (households: every row; progress: every commune), each in
   a fresh subprocess whose peak RSS is read with ``resource``, against the
   peak RSS of a subprocess that only starts the app, and the households
@@ -272,6 +275,28 @@ def forget_figures(app: Any) -> None:
         del app.extensions[name]
 
 
+def forget_stored() -> None:
+    """Delete every day's stored sums: the next report of a date is its first anywhere."""
+    from sqlalchemy import delete
+
+    from tracker.extensions import db
+    from tracker.progress.models import TallySnapshot
+
+    db.session.execute(delete(TallySnapshot))
+    db.session.commit()
+
+
+def first_anywhere(report: Callable[[], Any], runs: int) -> float:
+    """Median time of ``report()`` when no worker has summed its date before (stored sums deleted first)."""
+    times = []
+    for _ in range(runs):
+        forget_stored()
+        start = time.perf_counter()
+        report()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
 def naive_rollup(app: Any) -> dict[str, list[int]]:
     """The baseline: every household row fetched and counted in a Python loop."""
     from sqlalchemy import select
@@ -355,6 +380,7 @@ def measure(app: Any, token: str, runs: int, log: Callable[[str], None]) -> dict
         results["sql_ms"], _ = median_ms(lambda: db.session.execute(commune_sums_query(now())).all(), runs)
         results["counted_ms"], _ = median_ms(lambda: counted_tallies(now()), runs)
         results["rollup_cold_ms"], _ = median_ms(lambda: cold("commune"), runs)
+        results["rollup_unstored_ms"] = first_anywhere(lambda: cold("commune"), runs)
         results["rollup_ms"], _ = median_ms(lambda: progress_report(now(), "commune"), runs)
         results["rollup_rows"] = len(progress_report(now(), "commune").rows)
         results["rollup_province_cold_ms"], _ = median_ms(lambda: cold("province"), runs)
@@ -423,7 +449,12 @@ def child_main(url: str, instance: str, token: str, what: str) -> None:
     if what == "csv-floor":
         size = csv_floor(app)
     elif what.startswith("map"):  # the first map answer of a worker just started
-        response = client.get(f"/api/v1/map/communes.geojson?as_of={AS_OF}&zoom={what[3:]}",
+        zoom, _, first = what[3:].partition("-")
+        if first:  # nobody has asked for the date before
+            with app.app_context():
+                forget_stored()
+            start = time.perf_counter()
+        response = client.get(f"/api/v1/map/communes.geojson?as_of={AS_OF}&zoom={zoom}",
                               headers={**headers, "Accept-Encoding": "gzip"})
         assert response.status_code == 200, response.status_code
         size = len(response.data)
@@ -479,19 +510,23 @@ def report(label: str, res: dict[str, Any], exports: dict[str, dict[str, Any]]) 
     load = os.getloadavg()
     print(f"\n== {label}: {res['households']:,} household revisions, {res['rollup_rows']:,} commune rows "
           f"(medians; load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} CPUs) ==")
-    first, naive = res["rollup_cold_ms"], res["naive_ms"]
+    first, anywhere, naive = res["rollup_cold_ms"], res["rollup_unstored_ms"], res["naive_ms"]
     line("roll-up just after a sync of 100 (commune level)", f"{res['rollup_synced_ms']:.1f} ms", "< 200 ms",
          res["rollup_synced_ms"] < TARGET_ROLLUP_MS)
-    line("roll-up, first report of a date (full count)", f"{first:.1f} ms", "<= 150 ms", first <= TARGET_FIRST_MS)
+    line("roll-up, first report of a date in a worker", f"{first:.1f} ms", "<= 150 ms", first <= TARGET_FIRST_MS)
+    line("  (its day's sums stored by an earlier report)", "")
+    line("roll-up, first report of a date anywhere", f"{anywhere:.1f} ms", "<= 150 ms", anywhere <= TARGET_FIRST_MS)
+    line("  (summed from the kept tallies, then stored)", "")
     line(f"  from the kept commune tallies: {'yes' if res['kept'] else 'NO'}", "", "yes", bool(res["kept"]))
     line("naive Python loop over the rows (baseline)", f"{naive:.1f} ms")
-    line("  naive loop / first report", f"{naive / max(first, 0.001):.1f} x", ">= 4 x",
-         naive / max(first, 0.001) >= TARGET_VS_NAIVE)
+    line("  naive loop / first report anywhere", f"{naive / max(anywhere, 0.001):.1f} x", ">= 4 x",
+         naive / max(anywhere, 0.001) >= TARGET_VS_NAIVE)
     for zoom in (6, 8):
-        if f"map{zoom}" in exports:
-            e = exports[f"map{zoom}"]
-            line(f"communes map, first answer at zoom {zoom} (fresh worker)", f"{e['seconds'] * 1000:.0f} ms",
-                 "<= 300 ms", e["seconds"] * 1000 <= TARGET_MAP_MS)
+        for kind, how in ((f"map{zoom}", "fresh worker"), (f"map{zoom}-first", "fresh worker, date new anywhere")):
+            if kind in exports:
+                e = exports[kind]
+                line(f"communes map, first answer at zoom {zoom} ({how})", f"{e['seconds'] * 1000:.0f} ms",
+                     "<= 300 ms", e["seconds"] * 1000 <= TARGET_MAP_MS)
     if "households.xlsx" in exports:
         e, floor = exports["households.xlsx"], exports["csv-floor"]
         line(f"households.xlsx, {res['households']:,} rows: time", f"{e['seconds']:.1f} s", "<= 30 s",
@@ -539,7 +574,7 @@ def bench_database(label: str, url: str, instance: Path, args: argparse.Namespac
     res = measure(app, token, args.runs, lambda m: print(m))
     with app.app_context():
         db.engine.dispose()
-    kinds = ("idle", "map6", "map8", "progress.xlsx")
+    kinds = ("idle", "map6", "map6-first", "map8", "map8-first", "progress.xlsx")
     if not args.no_export:
         kinds += ("households.xlsx", "csv-floor")
     exports = {what: run_child(url, instance, token, what) for what in kinds}

@@ -35,6 +35,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    case,
     delete,
     except_,
     func,
@@ -55,9 +56,9 @@ from tracker.dbtypes import utcnow
 from tracker.extensions import db
 from tracker.households.models import HouseholdRevision, RevisionAssignment, SyncCounter
 from tracker.households.sequence import COUNTER
-from tracker.progress import cumulative
+from tracker.progress import cumulative, snapshots
 from tracker.progress.models import CommuneTally, TallyState
-from tracker.progress.tallies import FUNDS, SLOT, Tally, empty_tally
+from tracker.progress.tallies import Tally
 from tracker.progress.tally_arrays import tally_sums
 from tracker.progress.tally_events import COUNTS, VALUES, deltas, month_of
 from tracker.progress.tally_events import FUNDS as FUND_COLUMNS
@@ -110,6 +111,17 @@ def record(changes: Iterable[Change], before: int | None) -> None:
     _upsert(acc)
     in_step = TallyState.last_revision_id.is_(None) if before is None else TallyState.last_revision_id == before
     db.session.execute(update(TallyState).where(in_step).values(last_revision_id=last_revision()))
+    _forget_days(acc)
+
+
+def _forget_days(acc: dict[Key, list[int]]) -> None:
+    """The stored day sums these deltas reach are deleted (see :mod:`tracker.progress.snapshots`)."""
+    first: dict[int, date] = {}
+    for (set_id, grain, day, _, _), values in acc.items():
+        if grain == "d" and any(values) and (set_id not in first or day < first[set_id]):
+            first[set_id] = day
+    for set_id, day in sorted(first.items()):
+        snapshots.written(set_id, day)
 
 
 def _add_cumulative(acc: dict[Key, list[int]]) -> None:
@@ -161,7 +173,30 @@ def covers(ctx: ReportContext) -> bool:
 
 
 def sums(ctx: ReportContext, communes: Collection[str | None] | None = None) -> dict[str | None, Tally]:
-    """Per commune code (None: unassigned) the counts and funding on ``as_of``, from the kept tallies."""
+    """Per commune code (None: unassigned) the counts and funding on ``as_of``, from the kept tallies.
+
+    A report of the whole set reads the day's sums stored by an earlier one
+    (:mod:`tracker.progress.snapshots`), or sums them and stores them.
+    """
+    whole = communes is None and ctx.scope is None
+    set_id = ctx.boundary_set.id
+    summed = snapshots.read(set_id, ctx.as_of) if whole else None
+    if summed is None:
+        since = snapshots.generation(set_id) if whole else None
+        summed = _summed(ctx, communes)
+        if since is not None:
+            snapshots.keep(set_id, ctx.as_of, since, summed)
+    # The sums of each commune go straight into the slots of a tally.
+    return {code or None: [0, 0, *values[1:_FUNDS_AT], 0, *values[_FUNDS_AT:], 0]
+            for code, values in summed.items() if values[0]}  # a commune counts once a household is known there
+
+
+def _summed(ctx: ReportContext, communes: Collection[str | None] | None) -> dict[str, list[int]]:
+    """``{commune code: [present, each count by support type, each funding source]}`` on ``as_of``.
+
+    The database adds the rows up and sets each count by support type side
+    by side, so one row per commune comes back.
+    """
     table = T.__table__
     wanted = [T.boundary_set_id == ctx.boundary_set.id]
     if ctx.scope is not None:
@@ -171,27 +206,18 @@ def sums(ctx: ReportContext, communes: Collection[str | None] | None = None) -> 
     # The running total at as_of's month, then its days up to as_of: index ranges (see cumulative.parts).
     rows = union_all(*(select(table).where(*wanted, part)
                        for part in cumulative.parts(ctx.as_of, cumulative.span_of(ctx.boundary_set.id)))).subquery()
-    query = (select(rows.c.commune_code, rows.c.support_type,
-                    *(func.sum(rows.c[name]).cast(BigInteger) for name in VALUES))
-             .group_by(rows.c.commune_code, rows.c.support_type))
-    # One row per commune and type: its counts go straight into their slots (every other one, by type).
-    tallies: dict[str | None, Tally] = {}
-    counts = len(COUNTS)
-    end = SLOT[COUNTS[-1]] + 2
-    for code, support, known, *values in db.session.execute(query):
-        if not known:
-            continue  # a commune only counts once a household is known there, as a count has it
-        code = code or None
-        tally = tallies.get(code)
-        if tally is None:
-            tally = tallies[code] = empty_tally()
-            tally[FUNDS:FUNDS + len(FUND_COLUMNS)] = values[counts:]
-        else:
-            tally[FUNDS:FUNDS + len(FUND_COLUMNS)] = map(int.__add__, tally[FUNDS:FUNDS + len(FUND_COLUMNS)],
-                                                         values[counts:])
-        kind = 1 if support == "repair" else 0
-        tally[SLOT[COUNTS[0]] + kind:end:2] = values[:counts]
-    return tallies
+    repair = rows.c.support_type == "repair"
+    per_type = [case((repair, 0), else_=rows.c[name]) if kind == 0 else case((repair, rows.c[name]), else_=0)
+                for name in COUNTS for kind in (0, 1)]
+    summed = [rows.c.present, *per_type, *(rows.c[name] for name in FUND_COLUMNS)]
+    query = (select(rows.c.commune_code, *(func.sum(value).cast(BigInteger) for value in summed))
+             .group_by(rows.c.commune_code))
+    return {code: values for code, *values in db.session.connection().execute(query)}  # a Core read: no ORM rows
+
+
+# In the summed rows: present, then the counts by support type (the slots after the plan's in a tally), then
+# the funding (after the budget's slot).
+_FUNDS_AT = 1 + 2 * len(COUNTS)
 
 
 def _counted(boundary_set: BoundarySet) -> Iterator[list[tuple[Any, ...]]]:
@@ -270,6 +296,7 @@ def moved(boundary_set: BoundarySet, before: dict[int, tuple[str | None, bool]],
                 _add(acc, boundary_set.id, new[0], support, columns, new[1], 1)
     _add_cumulative(acc)
     _upsert(acc)
+    _forget_days(acc)
 
 
 def _rows_of(acc: dict[Key, list[int]]) -> list[dict[str, Any]]:
@@ -291,9 +318,21 @@ def _recount(boundary_set: BoundarySet) -> None:
     for rows in _counted(boundary_set):
         db.session.connection().exec_driver_sql(sql, rows)
         days.update(row[2] for row in rows if row[1] == "d")
-    db.session.execute(delete(TallyState).where(TallyState.boundary_set_id == set_id))
-    db.session.execute(insert(TallyState).values(boundary_set_id=set_id, last_revision_id=last_revision()))
+    _restart_state(set_id)
     cumulative.widen(set_id, None, cumulative.wanted_span(None, days))
+
+
+def _restart_state(set_id: int) -> None:
+    """The set's tallies were counted afresh: in step with the last revision, every stored day sum gone.
+
+    Its generation carries on from the old state's (a day's sums computed before
+    must not be stored after).
+    """
+    old = snapshots.generation(set_id)
+    db.session.execute(delete(TallyState).where(TallyState.boundary_set_id == set_id))
+    db.session.execute(insert(TallyState).values(boundary_set_id=set_id, last_revision_id=last_revision(),
+                                                 generation=old or 0))
+    snapshots.written(set_id, None)
 
 
 def start(boundary_set: BoundarySet) -> None:
@@ -329,8 +368,7 @@ def rebuild(boundary_set: BoundarySet) -> int:
     db.session.execute(insert(T).from_select([*KEY, *VALUES], select(*(staging.c[n] for n in (*KEY, *VALUES)))))
     days = set(db.session.scalars(select(staging.c.day).where(staging.c.grain == "d").distinct()))
     staging.drop(connection)
-    db.session.execute(delete(TallyState).where(TallyState.boundary_set_id == set_id))
-    db.session.execute(insert(TallyState).values(boundary_set_id=set_id, last_revision_id=last_revision()))
+    _restart_state(set_id)
     cumulative.widen(set_id, None, cumulative.wanted_span(None, days))
     return drifted
 

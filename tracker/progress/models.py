@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import BigInteger, Date, ForeignKey, String
+from sqlalchemy import BigInteger, Date, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.extensions import db
@@ -59,3 +59,22 @@ class TallyState(db.Model):
     # The first and last anchors with running-total (``c``) rows; None: none yet.
     cumulative_from: Mapped[date | None] = mapped_column(Date)
     cumulative_to: Mapped[date | None] = mapped_column(Date)
+    # Moves with every write to the set's tallies: a day's sums are stored only if no write fell meanwhile.
+    generation: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class TallySnapshot(db.Model):
+    """A set's kept tallies summed for one day, stored by the first report of that day for every worker.
+
+    ``codes`` lists the communes (one per line, ``""`` for the households no
+    commune took); ``sums`` holds their sums, deflated, see
+    :mod:`tracker.progress.snapshots`. Deleted when a change to the tallies
+    dated on or before ``day`` is written.
+    """
+
+    __tablename__ = "tally_snapshots"
+
+    boundary_set_id: Mapped[int] = mapped_column(ForeignKey("boundary_sets.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    codes: Mapped[str] = mapped_column(Text)
+    sums: Mapped[bytes] = mapped_column(LargeBinary)

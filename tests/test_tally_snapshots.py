@@ -1,0 +1,150 @@
+"""A day's summed tallies are stored for every worker, and forgotten when a change reaches that day.
+
+The random histories of ``test_kept_tallies`` read every date again after
+each change (so a stale stored day fails there too); these tests name the
+rules one by one, through the API where a user would see them.
+"""
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from tests.sync_support import COMMUNE_1, COMMUNE_2, load_communes, make_user, push, results, token
+from tests.test_kept_tallies import _record
+from tracker.boundaries.service import get_set
+from tracker.dbtypes import utcnow
+from tracker.extensions import db
+from tracker.households.ledger import reassign_set
+from tracker.progress import kept, snapshots
+from tracker.progress.models import TallySnapshot, TallyState
+from tracker.progress.service import counted_tallies, resolve
+
+APRIL = date(2025, 4, 20)
+MAY = date(2025, 5, 20)
+
+
+def _stored() -> set[date]:
+    db.session.expire_all()
+    return set(db.session.scalars(select(TallySnapshot.day)))
+
+
+def _completed(client: Any, auth: str, as_of: date) -> int:
+    """The total completed on ``as_of`` as the API gives it, in a worker that remembers nothing yet."""
+    client.application.extensions = {k: v for k, v in client.application.extensions.items()
+                                     if not k.startswith("progress_")}
+    answer = client.get(f"/api/v1/progress?level=commune&as_of={as_of}", headers={"Authorization": f"Bearer {auth}"})
+    assert answer.status_code == 200, answer.get_json()
+    return answer.get_json()["totals"]["completed"]["total"]
+
+
+def _household(day: date, status: str = "completed") -> dict[str, Any]:
+    record = _record(random.Random(day.toordinal()))
+    record["status"], record["status_dates"] = status, {"approved": "2025-01-05", status: day.isoformat()}
+    return record
+
+
+def _setup(client: Any, tmp_path: Path) -> tuple[str, str]:
+    load_communes(tmp_path)
+    make_user("officer", "commune_officer", [COMMUNE_1, COMMUNE_2])
+    make_user("boss", "manager")
+    return token(client, "officer"), token(client, "boss", "desk")
+
+
+def test_a_day_is_summed_once_then_read_by_every_worker(client, tmp_path: Path) -> None:
+    officer, boss = _setup(client, tmp_path)
+    results(push(client, officer, [_household(date(2025, 3, 1)), _household(date(2025, 3, 2))]))
+    assert _stored() == set()
+    assert _completed(client, boss, APRIL) == 2
+    assert _stored() == {APRIL}
+    ctx = resolve(APRIL, utcnow(), "test")
+    assert snapshots.read(get_set("test").id, APRIL) is not None
+    assert kept.sums(ctx) == counted_tallies(ctx)  # read back from the stored row: the same sums
+    assert _completed(client, boss, APRIL) == 2
+
+
+def test_a_change_forgets_the_days_it_reaches_and_only_those(client, tmp_path: Path) -> None:
+    officer, boss = _setup(client, tmp_path)
+    results(push(client, officer, [_household(date(2025, 3, 1))]))
+    assert (_completed(client, boss, APRIL), _completed(client, boss, MAY)) == (1, 1)
+    assert _stored() == {APRIL, MAY}
+    results(push(client, officer, [_household(date(2025, 5, 1))]))  # its first delta: approved on 5 January
+    assert _stored() == set()
+    assert (_completed(client, boss, APRIL), _completed(client, boss, MAY)) == (1, 2)
+    # An edit whose only change is dated 10 May reaches May's sums, not April's.
+    record = _household(date(2025, 5, 2))
+    household = results(push(client, officer, [record]))[0]
+    assert (_completed(client, boss, APRIL), _completed(client, boss, MAY)) == (1, 3)
+    edited = {**record, "base_revision": household["revision"],
+              "status_dates": {**record["status_dates"], "completed": "2025-05-10"}}
+    assert results(push(client, boss, [edited], device="desk"))[0]["result"] == "updated"
+    assert _stored() == {APRIL}
+    assert (_completed(client, boss, APRIL), _completed(client, boss, MAY)) == (1, 3)
+    assert _completed(client, boss, date(2025, 5, 5)) == 2  # completed on 10 May now, not on 2 May
+
+
+def test_a_recount_forgets_every_day_and_a_move_the_days_it_reaches(client, tmp_path: Path) -> None:
+    officer, boss = _setup(client, tmp_path)
+    [household] = results(push(client, officer, [_household(date(2025, 3, 1))]))
+    _completed(client, boss, APRIL)
+    kept.rebuild(get_set("test"))
+    db.session.commit()
+    assert _stored() == set()
+    _completed(client, boss, APRIL)
+    reassign_set(get_set("test"))  # nothing moves: the stored day stays right
+    db.session.commit()
+    assert _stored() == {APRIL}
+    communes = {r["code"]: r["completed"]["total"] for r in client.get(
+        f"/api/v1/progress?level=commune&as_of={APRIL}", headers={"Authorization": f"Bearer {boss}"}).get_json()["rows"]}
+    was = household["assignment"]["commune"]
+    other = COMMUNE_2 if was == COMMUNE_1 else COMMUNE_1
+    moved = client.post(f"/api/v1/households/{household['id']}/assignments/test/move",
+                        headers={"Authorization": f"Bearer {boss}"},
+                        json={"revision": household["revision"], "commune": other, "note": "checked on site"})
+    assert moved.status_code == 200, moved.get_json()
+    assert _stored() == set()
+    _completed(client, boss, APRIL)
+    after = {r["code"]: r["completed"]["total"] for r in client.get(
+        f"/api/v1/progress?level=commune&as_of={APRIL}", headers={"Authorization": f"Bearer {boss}"}).get_json()["rows"]}
+    assert after.get(other, 0) == communes.get(other, 0) + 1 and after.get(was, 0) == communes.get(was, 0) - 1
+
+
+def test_sums_taken_before_a_write_are_not_stored_after_it(client, tmp_path: Path) -> None:
+    officer, boss = _setup(client, tmp_path)
+    results(push(client, officer, [_household(date(2025, 3, 1))]))
+    set_id = get_set("test").id
+    since = snapshots.generation(set_id)
+    stale = {COMMUNE_1: [1] * 21}
+    results(push(client, officer, [_household(date(2025, 3, 2))]))  # a write between the sum and the store
+    assert snapshots.keep(set_id, APRIL, since, stale) is False
+    assert _stored() == set()
+    assert snapshots.keep(set_id, APRIL, snapshots.generation(set_id), stale) is True
+    assert db.session.scalar(select(func.count()).select_from(TallySnapshot)) == 1
+
+
+def test_scoped_and_past_reports_never_store_a_day(client, tmp_path: Path) -> None:
+    officer, boss = _setup(client, tmp_path)
+    results(push(client, officer, [_household(date(2025, 3, 1))]))
+    answer = client.get(f"/api/v1/progress?level=commune&as_of={APRIL}", headers={"Authorization": f"Bearer {officer}"})
+    assert answer.status_code == 200 and answer.get_json()["totals"]["completed"]["total"] == 1
+    an_hour_ago = (utcnow() - timedelta(hours=1)).isoformat()
+    past = client.get(f"/api/v1/progress?level=commune&as_of={APRIL}&known_at={an_hour_ago}",
+                      headers={"Authorization": f"Bearer {boss}"})
+    assert past.status_code == 200 and past.get_json()["totals"] is None  # before the push: counted, nothing
+    assert _stored() == set()
+
+
+def test_a_writer_holding_the_set_makes_the_store_skip_not_wait(client, tmp_path: Path) -> None:
+    officer, _ = _setup(client, tmp_path)
+    results(push(client, officer, [_household(date(2025, 3, 1))]))
+    set_id = get_set("test").id
+    since = snapshots.generation(set_id)
+    db.session.commit()
+    db.session.execute(update(TallyState).where(TallyState.boundary_set_id == set_id)
+                       .values(generation=TallyState.generation))  # a write in progress (not committed)
+    assert snapshots.keep(set_id, APRIL, since, {COMMUNE_1: [1] * 21}) is False
+    db.session.rollback()
+    assert _stored() == set()

@@ -1,0 +1,103 @@
+"""A set's kept tallies summed for one day, stored so that every worker and host reads them at once.
+
+Summing the kept tallies for a national report reads some 35,000 rows (a
+week's running totals per commune and type, plus the days since). The sums
+of a whole set for a day change only when a change dated on or before that
+day is written, so the first report of a day stores them
+(:func:`keep`) and later first reports, in any worker or after a
+restart, read one row instead (:func:`read`).
+
+Staying exact:
+
+* every write to a set's tallies (:func:`written`, in the writer's
+  transaction) moves the set's ``generation`` and deletes the stored days
+  the change reaches (on or after its earliest delta; all of them after a
+  recount);
+* :func:`keep` stores a day's sums only if the generation is still the one
+  read before they were summed (``since``), checked and written in a
+  transaction of its own that holds the set's tally state: a write that
+  committed in between makes it skip; a write after it deletes the row;
+* reports use them only where the kept tallies cover the report at all
+  (``kept.covers``), and only for the whole set (no scope, every commune).
+
+Storing is a courtesy: when a writer holds the database (SQLite) or the
+set's tally state (PostgreSQL), it is skipped rather than waited for (the
+request that summed may itself be inside a write).
+"""
+from __future__ import annotations
+
+import logging
+import zlib
+from datetime import date
+
+import numpy as np
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import OperationalError
+
+from tracker.extensions import db
+from tracker.progress.models import TallySnapshot, TallyState
+
+log = logging.getLogger(__name__)
+
+Sums = dict[str, list[int]]
+
+
+def generation(set_id: int) -> int | None:
+    """The set's tally generation now (None: its tallies are not kept)."""
+    return db.session.scalar(select(TallyState.generation).where(TallyState.boundary_set_id == set_id))
+
+
+def written(set_id: int, first_day: date | None) -> None:
+    """A write to the set's tallies reaching ``first_day`` and later (None: every day); the writer's transaction.
+
+    The state row is updated first: a concurrent :func:`keep` holding it makes
+    this wait, then its row is deleted here.
+    """
+    db.session.execute(update(TallyState).where(TallyState.boundary_set_id == set_id)
+                       .values(generation=TallyState.generation + 1))
+    gone = delete(TallySnapshot).where(TallySnapshot.boundary_set_id == set_id)
+    if first_day is not None:
+        gone = gone.where(TallySnapshot.day >= first_day)
+    db.session.execute(gone)
+
+
+def read(set_id: int, day: date) -> Sums | None:
+    """The stored sums of ``day`` by commune code (``""``: no commune), or None."""
+    row = db.session.execute(select(TallySnapshot.codes, TallySnapshot.sums)
+                             .where(TallySnapshot.boundary_set_id == set_id, TallySnapshot.day == day)).first()
+    if row is None:
+        return None
+    codes = row.codes.split("\n") if row.codes else []
+    values = np.frombuffer(zlib.decompress(row.sums), dtype="<i8").reshape(len(codes), -1).tolist()
+    return dict(zip(codes, values))
+
+
+def keep(set_id: int, day: date, since: int, sums: Sums) -> bool:
+    """Store ``sums`` as ``day``'s if the set's generation is still ``since``; True when stored."""
+    codes = list(sums)
+    values = np.array([sums[c] for c in codes], dtype="<i8")
+    blob = zlib.compress(values.tobytes(), 1)
+    sqlite = db.engine.dialect.name == "sqlite"
+    with db.engine.connect() as connection:
+        try:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA busy_timeout=0")
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            now = connection.scalar(select(TallyState.generation).where(TallyState.boundary_set_id == set_id)
+                                    .with_for_update(read=True, nowait=True))
+            if now != since:
+                connection.rollback()
+                return False
+            connection.execute(delete(TallySnapshot).where(TallySnapshot.boundary_set_id == set_id,
+                                                           TallySnapshot.day == day))
+            connection.execute(insert(TallySnapshot).values(boundary_set_id=set_id, day=day,
+                                                            codes="\n".join(codes), sums=blob))
+            connection.commit()
+            return True
+        except OperationalError as exc:  # a writer holds the database or the set: not waited for
+            connection.rollback()
+            log.debug("sums of %s not stored: %s", day, exc)
+            return False
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA busy_timeout=30000")
