@@ -1,7 +1,6 @@
 """``/api/v1/progress``, ``/api/v1/map/communes.geojson``, ``/api/v1/households.geojson``."""
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 from typing import Any
@@ -18,6 +17,7 @@ from tracker.api import Blueprint
 from tracker.dbtypes import utcnow
 from tracker.extensions import db
 from tracker.households import ledger
+from tracker.http import gzipped
 from tracker.progress import maps
 from tracker.progress.finish import finished_report
 from tracker.progress.service import context_from_args, progress_report, remember, report_key, resolve_set
@@ -63,7 +63,7 @@ class Body:
 
     def gzipped(self) -> bytes:
         if self._gzipped is None:
-            self._gzipped = gzip.compress(self.body, compresslevel=6)
+            self._gzipped = gzipped(self.body)
         return self._gzipped
 
 

@@ -1,7 +1,6 @@
 """The pages' blueprint and what every page shares: headers, language, formatting."""
 from __future__ import annotations
 
-import gzip
 from datetime import date
 from typing import Any
 
@@ -16,6 +15,7 @@ from sync.vocabulary import today as today_vn
 from tracker.boundaries.models import BoundarySet
 from tracker.boundaries.service import get_set
 from tracker.households.service import set_in_force
+from tracker.http import gzipped
 from tracker.web import LANGUAGES, formatting
 from tracker.web.auth import current_principal, may_review
 
@@ -209,7 +209,7 @@ def _compress(response: Response) -> Response:
     body = response.get_data()
     if len(body) < MIN_COMPRESS:
         return response
-    response.set_data(gzip.compress(body, compresslevel=6))
+    response.set_data(gzipped(body))
     response.headers["Content-Encoding"] = "gzip"
     response.vary.add("Accept-Encoding")
     if response.headers.get("ETag"):
