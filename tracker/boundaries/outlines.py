@@ -50,10 +50,11 @@ def outlines(boundary_set: BoundarySet, zoom: int) -> dict[str, str]:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    found = dict(db.session.execute(
-        select(UnitOutline.code, UnitOutline.geometry)
-        .where(UnitOutline.boundary_set_id == boundary_set.id, UnitOutline.zoom == zoom)
-        .order_by(UnitOutline.code)
+    table = UnitOutline.__table__
+    found = dict(db.session.connection().execute(  # Core rows: no ORM row per outline
+        select(table.c.code, table.c.geometry)
+        .where(table.c.boundary_set_id == boundary_set.id, table.c.zoom == zoom)
+        .order_by(table.c.code)
     ).all())
     if not found:
         shapes = unit_shapes(boundary_set)
