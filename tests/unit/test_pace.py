@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from tracker.progress.pace import Finish, finish, pace, percent, window_start
+from tracker.progress.pace import Finish, finish, pace, percent, reached_on, window_start
 
 AS_OF = date(2025, 4, 16)
 DEADLINE = date(2025, 5, 19)
@@ -145,3 +145,27 @@ def test_no_units_give_no_paces() -> None:
     from tracker.progress.pace import paces
 
     assert paces([], [], [], AS_OF, DEADLINE).remaining == []
+
+
+def test_the_finish_day_is_the_first_day_the_running_count_reached_the_plan() -> None:
+    deltas = {date(2025, 5, 10): 1, date(2025, 5, 2): 1, date(2025, 5, 25): 1}  # in any order
+    assert reached_on(deltas, 2, date(2025, 6, 1)) == date(2025, 5, 10)
+    assert reached_on(deltas, 3, date(2025, 6, 1)) == date(2025, 5, 25)
+    assert reached_on(deltas, 4, date(2025, 6, 1)) is None
+    assert reached_on(deltas, 3, date(2025, 5, 24)) is None, "no day after as_of"
+    assert reached_on(deltas, 2, date(2025, 5, 10)) == date(2025, 5, 10), "as_of itself counts"
+
+
+def test_a_withdrawal_after_the_finish_leaves_the_day_it_first_reached_the_plan() -> None:
+    # Two completed by May 10, one withdrawn on May 12, a third completed on May 20.
+    deltas = {date(2025, 5, 3): 1, date(2025, 5, 10): 1, date(2025, 5, 12): -1, date(2025, 5, 20): 1}
+    assert reached_on(deltas, 2, date(2025, 6, 1)) == date(2025, 5, 10)
+    # One counted on May 1 and withdrawn on May 2: the count dips back, and reaches 2 on May 9.
+    dips = {date(2025, 5, 1): 1, date(2025, 5, 2): -1, date(2025, 5, 3): 1, date(2025, 5, 9): 1}
+    assert reached_on(dips, 2, date(2025, 6, 1)) == date(2025, 5, 9)
+    assert reached_on({date(2025, 5, 1): 2, date(2025, 5, 3): -2}, 2, date(2025, 6, 1)) == date(2025, 5, 1)
+
+
+def test_nothing_planned_has_no_finish_day() -> None:
+    assert reached_on({date(2025, 5, 1): 1}, 0, date(2025, 6, 1)) is None
+    assert reached_on({}, 1, date(2025, 6, 1)) is None

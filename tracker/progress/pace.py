@@ -21,8 +21,10 @@ Definitions (also in the README):
   left and nothing was finished in the window (no pace, no projection).
 * ``at_risk``: something is planned and left, and the projection is missing
   or falls after the deadline.
-* ``finished_on``: the day a unit's supported households first reached its
-  plan (a finished unit reads by that day, not by a projection);
+* ``finished_on``: the first day, on or before ``as_of``, on which the
+  unit's completed count (the report's own figure as of that day, with what
+  was known at ``known_at``) reached its plan (a finished unit reads by that
+  day, not by a projection; see :func:`reached_on`);
   ``days_late``: days from the deadline to that day, ``0`` when on time;
   ``days_overdue``: for an unfinished unit after its deadline, days since
   the deadline. Each is ``None`` where it does not apply.
@@ -184,6 +186,27 @@ def finish(planned: int, remaining: int, finished_on: date | None, as_of: date, 
         return Finish(finished_on, late, None)
     overdue = (as_of - deadline).days if deadline is not None and as_of > deadline else None
     return Finish(None, None, overdue)
+
+
+def reached_on(deltas: Mapping[date, int], planned: int, as_of: date) -> date | None:
+    """The first day on or before ``as_of`` on which the running sum of ``deltas`` reached ``planned``.
+
+    ``deltas`` are a unit's completed count changes by day (a household
+    counts from one day and may stop, when withdrawn, on a later one), so
+    the running sum on a day is the unit's completed figure on that day. It
+    may fall back below the plan later; the first day it reached it stands.
+    None when it never did, or nothing is planned.
+    """
+    if planned <= 0:
+        return None
+    reached = 0
+    for day in sorted(deltas):
+        if day > as_of:
+            break
+        reached += deltas[day]
+        if reached >= planned:
+            return day
+    return None
 
 
 def status_on(dates: Mapping[str, date | None], as_of: date) -> str | None:
