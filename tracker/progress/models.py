@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import BigInteger, Date, ForeignKey, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.extensions import db
@@ -22,7 +22,12 @@ class CommuneTally(db.Model):
     __tablename__ = "commune_tallies"
     # On SQLite the rows are stored in key order, so a report reads its ranges
     # of days sequentially (half the time of a table with a separate key index).
-    __table_args__ = {"sqlite_with_rowid": False}
+    # The index reads one commune's days as a range (the finish days of a few
+    # finished communes; see :mod:`tracker.progress.completions`).
+    __table_args__ = (
+        Index("ix_commune_tallies_set_grain_commune_day", "boundary_set_id", "grain", "commune_code", "day"),
+        {"sqlite_with_rowid": False},
+    )
 
     boundary_set_id: Mapped[int] = mapped_column(ForeignKey("boundary_sets.id", ondelete="CASCADE"), primary_key=True)
     grain: Mapped[str] = mapped_column(String(1), primary_key=True)
