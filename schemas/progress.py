@@ -144,7 +144,8 @@ class ProgressRowSchema(Schema):
     projected_finish = fields.Date(allow_none=True)
     at_risk = fields.Boolean(required=True)
     finished_on = fields.Date(allow_none=True, metadata={
-        "description": "The day the unit's completed houses first reached its plan; null until then."})
+        "description": "The first day, up to as_of, on which the unit's completed figure (as counted for that "
+                       "day) reached its plan; null until then."})
     days_late = fields.Integer(allow_none=True, metadata={
         "description": "Finished units: days after the deadline they finished (0 when on time)."})
     days_overdue = fields.Integer(allow_none=True, metadata={

@@ -9,8 +9,11 @@ from sqlalchemy import case, func, select
 
 from tracker.extensions import db
 from tracker.households.models import HouseholdRevision, RevisionAssignment
+from tracker.progress import kept
+from tracker.progress.completions import counted_completions, kept_completions
 from tracker.progress.context import ReportContext
-from tracker.progress.counting import household_states, known_filter, set_units
+from tracker.progress.counting import known_filter, set_units
+from tracker.progress.pace import reached_on
 from tracker.progress.rollup import parents
 from tracker.progress.tallies import Unit
 
@@ -44,41 +47,32 @@ def finish_days(ctx: ReportContext, rows: Iterable[dict[str, Any]]) -> dict[tupl
     """The day each finished unit among ``rows`` reached its plan, by ``(level, code)``.
 
     A finished unit (planned, nothing left) shows the day it finished rather
-    than a projection: the first day its supported households, counted by
-    the report's rules, reached the plan in force. ``rows`` may mix levels;
-    the ``total`` row stands for every commune.
+    than a projection: the first day on or before ``as_of`` on which its
+    completed figure, counted by the report's rules with what was known at
+    ``known_at``, reached the plan in force (:func:`reached_on`). Only the
+    communes of the finished units are read; ``rows`` may mix levels, the
+    ``total`` row standing for every commune of the report. The day changes
+    come from the kept tallies when they cover the report, else from the
+    revisions (:mod:`tracker.progress.completions`).
     """
     wanted = [r for r in rows if r["planned"]["total"] > 0 and r["remaining"] == 0]
     if not wanted:
         return {}
-    units = set_units(ctx.boundary_set)
-    groups = _members(units, {r["level"] for r in wanted})
-    everything = any(r["level"] == "total" for r in wanted)
-    # Only the communes of the finished units are counted (all of them for a finished total).
-    needed = None if everything else {c for r in wanted for c in groups.get((r["level"], r["code"]), [r["code"]])}
-    states = household_states(ctx, needed).c
-    per_commune: dict[str, dict[date, int]] = {}
-    for code, day, count in db.session.execute(
-        select(states.commune_code, states.supported_on, func.count())
-        .where(states.alive == 1, states.commune_code.is_not(None), states.supported_on <= ctx.as_of)
-        .group_by(states.commune_code, states.supported_on)
-    ):
-        days = per_commune.setdefault(code, {})
-        days[_day(day)] = days.get(_day(day), 0) + count  # type: ignore[index]
-    found: dict[tuple[str, str], date] = {}
+    groups = _members(set_units(ctx.boundary_set), {r["level"] for r in wanted})
+    units: dict[tuple[str, str], list[str] | None] = {}
     for row in wanted:
-        level, code = row["level"], row["code"]
-        communes = per_commune.keys() if level == "total" else groups.get((level, code), [code])
-        by_day: dict[date, int] = {}
-        for commune in communes:
-            for day, count in per_commune.get(commune, {}).items():
-                by_day[day] = by_day.get(day, 0) + count
-        reached = 0
-        for day in sorted(by_day):
-            reached += by_day[day]
-            if reached >= row["planned"]["total"]:
-                found[(level, code)] = day
-                break
+        key = (row["level"], row["code"])
+        if row["level"] == "total":
+            units[key] = None if ctx.scope is None else sorted(ctx.scope)
+        else:
+            communes = groups.get(key, [row["code"]])
+            units[key] = communes if ctx.scope is None else [c for c in communes if c in ctx.scope]
+    deltas = (kept_completions if kept.covers(ctx) else counted_completions)(ctx, units)
+    found = {}
+    for row in wanted:
+        key = (row["level"], row["code"])
+        if (day := reached_on(deltas.get(key, {}), row["planned"]["total"], ctx.as_of)) is not None:
+            found[key] = day
     return found
 
 
