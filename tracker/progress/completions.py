@@ -27,7 +27,8 @@ from collections.abc import Collection, Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import String, case, func, literal_column, null, select, type_coerce, union_all
+from sqlalchemy import String, Table, case, func, literal_column, null, select, type_coerce, union_all
+from sqlalchemy.ext.compiler import compiles
 
 from tracker.extensions import db
 from tracker.households.models import HouseholdRevision, RevisionAssignment
@@ -36,6 +37,7 @@ from tracker.progress.counting import known_filter
 from tracker.progress.models import CommuneTally
 
 HR, RA, T = HouseholdRevision, RevisionAssignment, CommuneTally
+BY_COMMUNE = "ix_commune_tallies_set_grain_commune_day"
 Key = tuple[str, str]
 Deltas = dict[date, int]
 Units = Mapping[Key, Collection[str] | None]
@@ -62,7 +64,7 @@ def kept_completions(ctx: ReportContext, units: Units) -> dict[Key, Deltas]:
         by_commune = (select(literal_column("-1").label("unit"), T.commune_code.label("commune"), *_changes())
                       .where(*_kept_rows(ctx)).group_by(T.commune_code, T.day))
         if not everything:
-            by_commune = by_commune.where(T.commune_code.in_(sorted(singles)))
+            by_commune = _of_communes(by_commune, singles)
         parts.append((by_commune, 0 if everything else len(singles)))
     summed = [(key, communes) for key, communes in units.items()
               if not (everything or (communes is not None and set(communes) <= singles))]
@@ -70,13 +72,14 @@ def kept_completions(ctx: ReportContext, units: Units) -> dict[Key, Deltas]:
         query = (select(literal_column(str(index)).label("unit"), null().label("commune"), *_changes())
                  .where(*_kept_rows(ctx)).group_by(T.day))
         if communes is not None:
-            query = query.where(T.commune_code.in_(sorted(communes)))
+            query = _of_communes(query, communes)
         parts.append((query, len(communes or ())))
     per_commune: dict[str, Deltas] = {}
     per_unit: dict[int, Deltas] = {}
     days = _Days()
     for batch in _batches(parts):
-        for index, code, day, change in db.session.execute(batch[0] if len(batch) == 1 else union_all(*batch)):
+        statement = batch[0] if len(batch) == 1 else union_all(*batch)
+        for index, code, day, change in db.session.connection().execute(statement).all():
             if change:
                 target = per_commune.setdefault(code, {}) if index < 0 else per_unit.setdefault(index, {})
                 target[days(day)] = int(change)
@@ -91,6 +94,26 @@ def _kept_rows(ctx: ReportContext) -> list[Any]:
     """The conditions every kept read shares: the set's day rows up to ``as_of`` that change ``completed``."""
     return [T.boundary_set_id == ctx.boundary_set.id, T.grain == "d", T.day <= ctx.as_of, T.completed != 0,
             T.commune_code != ""]
+
+
+def _of_communes(query: Any, communes: Collection[str]) -> Any:
+    """``query`` limited to ``communes``, read through the by-commune index.
+
+    Without statistics SQLite prefers the key's range of days (every
+    commune's rows up to ``as_of``), about eight times slower for a hundred
+    communes at national scale, so it is told the index (``INDEXED BY``,
+    see :func:`_sqlite_table_hint`); PostgreSQL's planner picks it itself.
+    """
+    return (query.where(T.commune_code.in_(sorted(communes)))
+            .with_hint(T, f"INDEXED BY {BY_COMMUNE}", dialect_name="sqlite"))
+
+
+@compiles(Table, "sqlite")
+def _sqlite_table_hint(table: Table, compiler: Any, fromhints: Any = None, **kw: Any) -> str:
+    """A table in a SQLite FROM clause with its hint, if the statement gives one (SQLAlchemy drops them)."""
+    text = compiler.visit_table(table, fromhints=fromhints, **kw)
+    hint = (fromhints or {}).get(table)
+    return f"{text} {hint}" if hint and kw.get("asfrom") and hint not in text else text
 
 
 def _changes() -> list[Any]:
