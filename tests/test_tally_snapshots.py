@@ -148,3 +148,23 @@ def test_a_writer_holding_the_set_makes_the_store_skip_not_wait(client, tmp_path
     assert snapshots.keep(set_id, APRIL, since, {COMMUNE_1: [1] * 21}) is False
     db.session.rollback()
     assert _stored() == set()
+
+
+def test_a_day_not_stored_starts_from_the_day_before_stored(client, tmp_path: Path) -> None:
+    officer, boss = _setup(client, tmp_path)
+    records = [_household(date(2025, 4, 19)), _household(date(2025, 4, 2), "approved"),
+               _household(date(2025, 4, 3), "approved")]
+    pushed = results(push(client, officer, records))
+    set_id = get_set("test").id
+    assert _completed(client, boss, date(2025, 4, 19)) == 1
+    edits = [{**record, "base_revision": answer["revision"], "status": "completed",
+              "status_dates": {**record["status_dates"], "completed": day}}
+             for record, answer, day in zip(records[1:], pushed[1:], ("2025-04-20", "2025-04-21"))]
+    assert {r["result"] for r in results(push(client, boss, edits, device="desk"))} == {"updated"}
+    assert _stored() == {date(2025, 4, 19)}  # changes dated after the 19th
+    ctx = resolve(date(2025, 4, 21), utcnow(), "test")
+    assert kept.sums(ctx) == counted_tallies(ctx)  # the 19th's sums and the day rows of the 20th and 21st
+    assert _stored() == {date(2025, 4, 19), date(2025, 4, 21)}
+    assert _completed(client, boss, date(2025, 4, 21)) == 3
+    assert snapshots.read_before(set_id, date(2025, 4, 27), kept.STORED_DAYS_BEFORE)[0] == date(2025, 4, 21)
+    assert snapshots.read_before(set_id, date(2025, 4, 28), kept.STORED_DAYS_BEFORE) is None  # too far back

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator
 from datetime import date, timedelta
+from operator import add
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -35,6 +36,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    and_,
     case,
     delete,
     except_,
@@ -183,7 +185,15 @@ def sums(ctx: ReportContext, communes: Collection[str | None] | None = None) -> 
     summed = snapshots.read(set_id, ctx.as_of) if whole else None
     if summed is None:
         since = snapshots.generation(set_id) if whole else None
-        summed = _summed(ctx, communes)
+        earlier = snapshots.read_before(set_id, ctx.as_of, STORED_DAYS_BEFORE) if whole else None
+        if earlier is None:
+            summed = _summed(ctx, communes, cumulative.parts(ctx.as_of, cumulative.span_of(set_id)))
+        else:  # the day rows since a stored day, added to it
+            summed = earlier[1]
+            days = _summed(ctx, None, [and_(T.grain == "d", T.day > earlier[0], T.day <= ctx.as_of)])
+            for code, values in days.items():
+                before = summed.get(code)
+                summed[code] = values if before is None else list(map(add, before, values))
         if since is not None:
             snapshots.keep(set_id, ctx.as_of, since, summed)
     # The sums of each commune go straight into the slots of a tally.
@@ -191,8 +201,8 @@ def sums(ctx: ReportContext, communes: Collection[str | None] | None = None) -> 
             for code, values in summed.items() if values[0]}  # a commune counts once a household is known there
 
 
-def _summed(ctx: ReportContext, communes: Collection[str | None] | None) -> dict[str, list[int]]:
-    """``{commune code: [present, each count by support type, each funding source]}`` on ``as_of``.
+def _summed(ctx: ReportContext, communes: Collection[str | None] | None, parts: list[Any]) -> dict[str, list[int]]:
+    """``{commune code: [present, each count by support type, each funding source]}``: the rows ``parts`` pick.
 
     The database adds the rows up and sets each count by support type side
     by side, so one row per commune comes back.
@@ -203,9 +213,8 @@ def _summed(ctx: ReportContext, communes: Collection[str | None] | None) -> dict
         wanted.append(T.commune_code.in_(sorted(ctx.scope)))
     if communes is not None:
         wanted.append(T.commune_code.in_(sorted(c or "" for c in communes)))
-    # The running total at as_of's month, then its days up to as_of: index ranges (see cumulative.parts).
-    rows = union_all(*(select(table).where(*wanted, part)
-                       for part in cumulative.parts(ctx.as_of, cumulative.span_of(ctx.boundary_set.id)))).subquery()
+    # Each part is an index range (see cumulative.parts).
+    rows = union_all(*(select(table).where(*wanted, part) for part in parts)).subquery()
     repair = rows.c.support_type == "repair"
     per_type = [case((repair, 0), else_=rows.c[name]) if kind == 0 else case((repair, rows.c[name]), else_=0)
                 for name in COUNTS for kind in (0, 1)]
@@ -221,6 +230,8 @@ def _summed(ctx: ReportContext, communes: Collection[str | None] | None) -> dict
     return {code: values for code, *values in connection.execute(query)}  # a Core read: no ORM rows
 
 
+# A day not stored yet starts from a stored day at most this far before it (beyond, the running totals read less).
+STORED_DAYS_BEFORE = 6
 # In the summed rows: present, then the counts by support type (the slots after the plan's in a tally), then
 # the funding (after the budget's slot).
 _FUNDS_AT = 1 + 2 * len(COUNTS)

@@ -20,6 +20,11 @@ Staying exact:
 * reports use them only where the kept tallies cover the report at all
   (``kept.covers``), and only for the whole set (no scope, every commune).
 
+A day not stored yet is summed from the last stored day of the week before
+it plus the day rows since (a day's changes, not a week's running totals
+and days), when there is one: a deadline day's pushes delete that day's
+sums again and again, not the day before's.
+
 Storing is a courtesy: when a writer holds the database (SQLite) or the
 set's tally state (PostgreSQL), it is skipped rather than waited for (the
 request that summed may itself be inside a write).
@@ -28,7 +33,7 @@ from __future__ import annotations
 
 import logging
 import zlib
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 from sqlalchemy import delete, insert, select, update
@@ -70,6 +75,17 @@ def read(set_id: int, day: date) -> Sums | None:
     codes = row.codes.split("\n") if row.codes else []
     values = np.frombuffer(zlib.decompress(row.sums), dtype="<i8").reshape(len(codes), -1).tolist()
     return dict(zip(codes, values))
+
+
+def read_before(set_id: int, day: date, days: int) -> tuple[date, Sums] | None:
+    """The stored sums of the last day before ``day``, no more than ``days`` before it, with that day."""
+    earlier = db.session.scalar(select(TallySnapshot.day).where(
+        TallySnapshot.boundary_set_id == set_id, TallySnapshot.day < day,
+        TallySnapshot.day >= day - timedelta(days=days)).order_by(TallySnapshot.day.desc()).limit(1))
+    if earlier is None:
+        return None
+    found = read(set_id, earlier)
+    return None if found is None else (earlier, found)
 
 
 def keep(set_id: int, day: date, since: int, sums: Sums) -> bool:
