@@ -58,3 +58,17 @@ def test_sheet_set_up_with_no_rows_and_many_columns() -> None:
     # "&&" is how a page header writes one "&"
     assert sheet.oddHeader.left.text == "A && B" and sheet.oddHeader.center.text == "Kế hoạch"
     assert sheet.column_dimensions["AD"].width == 12
+
+
+def test_remembered_cells_keep_each_value_its_type_and_row() -> None:
+    # as dict keys True is 1 and False is 0: a cell remembered for one must not be written for the other
+    column = [1, True, 1, False, 0, True, 0, 2, 2.0, 2, None, date(2025, 4, 16), "1", 1]
+    rows = [(value, value if value is not True else 1, None) for value in column] + [(1, 1, ["a list"])]
+    written, sheet = _read(_layout(3, [None, "#,##0", None]), [("Tiêu đề", "")], rows)
+    assert written == len(column) + 1
+    values = [list(r) for r in sheet.iter_rows(min_row=4, values_only=True)]
+    assert values.pop() == [1, 1, "['a list']"]  # not a key: written as its text
+    assert [v[0] for v in values] == [1, True, 1, False, 0, True, 0, 2, 2, 2, None, datetime(2025, 4, 16), "1", 1]
+    assert [type(v[0]) for v in values[:7]] == [int, bool, int, bool, int, bool, int]
+    assert [v[1] for v in values][:7] == [1, 1, 1, False, 0, 1, 0]
+    assert [cell.coordinate for cell in sheet[18]] == ["A18", "B18", "C18"]

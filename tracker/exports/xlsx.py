@@ -3,10 +3,10 @@
 Pure file work (no Flask, no database). One sheet: a header block (label,
 value), a blank row, a row of column titles, then the data rows. The sheet
 XML is written straight into a deflated zip member row batch by row batch,
-so memory stays flat whatever the number of rows, and each cell costs one
-small string: a writer that builds a cell object per value (openpyxl,
-XlsxWriter) spends ten times longer per row than this one, which is about
-three times a bare ``csv`` writer of the same rows (see bench/progress.py).
+so memory stays flat whatever the number of rows. A cell whose value its
+column has already written costs no Python code at all (see ``_Column``):
+a writer that builds a cell object per value (openpyxl, XlsxWriter) spends
+ten times longer per row than this one (see bench/progress.py).
 
 What the sheet carries for people who print and forward it: dates and times
 as real Excel dates, numbers with their formats, the title row frozen and
@@ -29,7 +29,9 @@ EXCEL_EPOCH = date(1899, 12, 30).toordinal()
 MAX_TEXT = 32_767
 BATCH_ROWS = 500
 MEMO_CELLS = 4096
-MEMO_TYPES = frozenset((str, int, date, datetime))
+MEMO_TYPES = frozenset((str, int, float, date, datetime))
+# Stands for the row number in a remembered cell: XML never carries it (ILLEGAL strips it from text).
+ROW_MARK = "\x00"
 # Characters XML 1.0 cannot carry at all (Excel would refuse the file).
 ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
@@ -83,7 +85,8 @@ def _text(value: str) -> str:
     if ILLEGAL.search(value):
         value = ILLEGAL.sub("", value)
     space = ' xml:space="preserve"' if value[:1].isspace() or value[-1:].isspace() else ""
-    return f' t="inlineStr"><is><t{space}>{escape(value)}</t></is></c>'
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # saxutils.escape, inline
+    return f' t="inlineStr"><is><t{space}>{value}</t></is></c>'
 
 
 class _Styles:
@@ -170,6 +173,35 @@ class _Cells:
             return self.any(value, style)
 
         return number
+
+
+class _Column(dict):  # type: ignore[type-arg]
+    """One column's cells by value: ``column[value]`` is ``<c r="B\x00"…`` (ROW_MARK for the row number).
+
+    Most cells repeat a value already written in their column (a commune's
+    name, a status, an amount, a date): up to MEMO_CELLS values of the types
+    in MEMO_TYPES are remembered. A boolean is never looked up here (as a
+    key True is 1): see ``cell``. A float equal to a remembered int (or the
+    reverse) is written as the remembered one: the same number.
+    """
+
+    def __init__(self, letter: str, make: Callable[[Any], str]) -> None:
+        super().__init__()
+        self.opener = f'<c r="{letter}{ROW_MARK}"'
+        self.make = make
+        self[None] = ""
+
+    def __missing__(self, value: Any) -> str:
+        cell = self.opener + self.make(value)
+        if value.__class__ in MEMO_TYPES and len(self) < MEMO_CELLS:
+            self[value] = cell
+        return cell
+
+    def cell(self, value: Any) -> str:
+        """The cell of any value, a boolean or one that cannot be a key included."""
+        if value.__class__ is bool or value.__hash__ is None:
+            return self.opener + self.make(value)
+        return self[value]
 
 
 def _defined_names(sheet: str, titles_row: int, last_row: int, columns: int) -> str:
@@ -269,41 +301,35 @@ def write_xlsx(handle: IO[bytes], layout: SheetLayout, header: Iterable[tuple[st
                 f'<c r="{letter}{titles_row}" s="{COLUMN_TITLE}"{_text(title)}'
                 for letter, title in zip(letters, layout.column_titles)) + "</row>")
             sheet.write((_sheet_head(layout, titles_row) + "".join(lines)).encode("utf-8"))
-            number = _write_rows(sheet, rows, [cells.for_column(c) for c in layout.number_formats], letters,
-                                 titles_row)
+            columns = [_Column(letter, cells.for_column(code)) for letter, code in zip(letters, layout.number_formats)]
+            number = _write_rows(sheet, rows, columns, titles_row)
             sheet.write(_sheet_tail(layout, titles_row, number).encode("utf-8"))
         for name, text in _package_parts(layout, styles, titles_row, number).items():
             package.writestr(name, text)
     return number - titles_row
 
 
-def _write_rows(sheet: IO[bytes], rows: Iterable[Sequence[Any]], makers: list[Callable[[Any], str]],
-                letters: list[str], titles_row: int) -> int:
-    """Data rows in batches; returns the sheet row number of the last one."""
+def _write_rows(sheet: IO[bytes], rows: Iterable[Sequence[Any]], columns: list[_Column], titles_row: int) -> int:
+    """Data rows in batches; returns the sheet row number of the last one.
+
+    A row is one join of its columns' cells, looked up by value in C
+    (``map`` over ``dict.__getitem__``), and one replacement of ROW_MARK by
+    its number: no Python code runs for a cell already written in its column.
+    A row holding a boolean takes the slower ``_Column.cell`` path.
+    """
     number = titles_row
     batch: list[str] = []
-    # Most cells repeat a value already written in their column (a commune's name, a status, an amount, a
-    # date): each column remembers the XML of up to MEMO_CELLS values, by exact type (True is not 1).
-    columns = [(letter, make, {}) for letter, make in zip(letters, makers)]
+    cell = dict.__getitem__
     for row in rows:
         number += 1
-        tail = f'{number}"'
-        parts = [f'<row r="{number}">']
-        for (letter, make, memo), value in zip(columns, row):
-            if value is None:
-                continue
-            kind = value.__class__
-            if kind in MEMO_TYPES:
-                cell = memo.get(value)
-                if cell is None or cell[0] is not kind:
-                    cell = (kind, make(value))
-                    if len(memo) < MEMO_CELLS:
-                        memo[value] = cell
-                parts.append(f'<c r="{letter}{tail}{cell[1]}')
-            else:
-                parts.append(f'<c r="{letter}{tail}{make(value)}')
-        parts.append("</row>")
-        batch.append("".join(parts))
+        if bool in map(type, row):
+            cells = "".join(map(_Column.cell, columns, row))
+        else:
+            try:
+                cells = "".join(map(cell, columns, row))
+            except TypeError:  # a value that cannot be a key (a list, say)
+                cells = "".join(map(_Column.cell, columns, row))
+        batch.append(f'<row r="{number}">{cells.replace(ROW_MARK, str(number))}</row>')
         if len(batch) >= BATCH_ROWS:
             sheet.write("".join(batch).encode("utf-8"))
             batch = []
