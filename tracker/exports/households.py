@@ -30,6 +30,7 @@ from tracker.households.models import HouseholdRevision, RevisionAssignment
 from tracker.progress.service import ReportContext, context_from_args, known_filter
 
 CHUNK_ROWS = 5000
+MADE_VALUES = 4096
 DATED = STAGES + ("withdrawn",)
 WITHDRAWN = len(STAGES)
 
@@ -55,14 +56,12 @@ def status_on(dates: Sequence[date | None], as_of: date) -> str | None:
 _Raw = String()
 
 
-def _day(value: Any) -> date | None:
+def _day(value: Any) -> date:
     return date.fromisoformat(value) if value.__class__ is str else value
 
 
-def _instant(value: Any) -> datetime | None:
+def _instant(value: Any) -> datetime:
     """A stored UTC instant (naive) as Vietnamese local time."""
-    if value is None:
-        return None
     if value.__class__ is str:
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC).astimezone(TZ)
@@ -115,14 +114,37 @@ def household_rows(ctx: ReportContext, filters: dict[str, Any], lang: str, mask_
         yield from _rows(connection.execute(household_query(ctx, filters)), units, lang, mask_ids, wanted, as_of)
 
 
+class _Made(dict):  # type: ignore[type-arg]
+    """``made[raw]`` is ``make(raw)``, made once per raw value (None stays None).
+
+    Most rows share their days and their receipt time with others (a day of
+    work, a push of many households). Emptied when full: the rows come commune
+    by commune, so the values worth keeping are the recent ones.
+    """
+
+    def __init__(self, make: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.make = make
+        self[None] = None
+
+    def __missing__(self, raw: Any) -> Any:
+        if len(self) >= MADE_VALUES:
+            self.clear()
+            self[None] = None
+        value = self[raw] = self.make(raw)
+        return value
+
+
 def _rows(result: Any, units: dict[str | None, tuple[str, str | None]], lang: str, mask_ids: bool,
           wanted: str | None, as_of: date) -> Iterator[tuple[Any, ...]]:
     categories, supports = LABELS["category"][lang], LABELS["support_type"][lang]
     statuses, yes = LABELS["status"][lang], LABELS["yes"][lang]
+    day, instant = _Made(_day).__getitem__, _Made(_instant).__getitem__
+    shown = _Made(lambda d: d if d <= as_of else None).__getitem__  # a day after as_of is not shown
     first_date, first_fund = 9, 9 + len(DATED)
     first_rest = first_fund + len(FUNDING_SOURCES)
     for row in result:
-        dates = [None if d is None else _day(d) for d in row[first_date:first_fund]]
+        dates = list(map(day, row[first_date:first_fund]))
         status = status_on(dates, as_of)
         if status is None or (wanted and status != wanted):
             continue
@@ -134,10 +156,9 @@ def _rows(result: Any, units: dict[str | None, tuple[str, str | None]], lang: st
             household_id, code, commune, district, village, head, ethnicity, categories.get(category, category),
             members, mask_national_id(national_id) if mask_ids else national_id,
             supports.get(support, support), statuses.get(status, status),
-            *[d if d is not None and d <= as_of else None for d in dates],
-            *funds, sum(funds),
+            *map(shown, dates), *funds, sum(funds),
             lat, lon, accuracy, flag, yes[bool(review)],
-            revision, _instant(received),
+            revision, instant(received),
         )
 
 
