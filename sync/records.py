@@ -49,6 +49,10 @@ def revision_columns(record: dict[str, Any]) -> dict[str, Any]:
         "lat": location.get("lat"),
         "lon": location.get("lon"),
         "accuracy_m": location.get("accuracy_m"),
+        "village": record.get("village"),
+        "ethnicity": record.get("ethnicity"),
+        "members": record.get("members"),
+        "national_id": record.get("national_id"),
     }
     for stage in ("surveyed", "approved", "started", "completed", "handed_over", "withdrawn"):
         columns[f"{stage}_on"] = _date(dates.get(stage))

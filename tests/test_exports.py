@@ -216,3 +216,37 @@ def test_csv_writer_streams_in_chunks() -> None:
     assert len(chunks) >= 3  # header, then batches of 500 rows
     text = b"".join(chunks).decode("utf-8")
     assert text.count("\r\n") == 1 + 1 + 1 + 1200 and "1199,Hộ 1199,2025-04-01" in text
+
+
+def test_a_pushed_household_is_exported_with_the_fields_of_its_latest_revision(client, world) -> None:
+    from sqlalchemy import select
+
+    from tests.sync_support import bearer as token_header
+    from tests.sync_support import household, push
+    from tracker.extensions import db
+    from tracker.households.models import HouseholdRevision
+
+    auth = world["tokens"]["manager"]
+    first = household(declared_commune="90001", household_head="Hộ Xuất", village="Bản Một", ethnicity="Mông",
+                      members=3, national_id="001122334455")
+    answer = push(client, auth, [first], device="manager-phone")
+    assert answer.get_json()["results"][0]["result"] == "created", answer.get_json()
+    edit = {**first, "base_revision": 1, "village": "Bản Hai & Ba", "ethnicity": "Dao", "members": 4,
+            "national_id": None, "captured_at": "2025-04-03T08:00:00+07:00"}
+    assert push(client, auth, [edit], device="manager-phone").get_json()["results"][0]["result"] == "updated"
+    stored = db.session.execute(select(
+        HouseholdRevision.revision, HouseholdRevision.village, HouseholdRevision.ethnicity, HouseholdRevision.members,
+        HouseholdRevision.national_id).where(HouseholdRevision.household_id == first["id"])
+        .order_by(HouseholdRevision.revision)).all()
+    assert [tuple(r) for r in stored] == [(1, "Bản Một", "Mông", 3, "001122334455"), (2, "Bản Hai & Ba", "Dao", 4, None)]
+    _, titles, rows = _table(_xlsx(client.get("/api/v1/export/households.xlsx?lang=en", headers=token_header(auth))))
+    row = next(dict(zip(titles, r)) for r in rows if r[0] == first["id"])
+    assert (row["Village"], row["Ethnicity"], row["Members"], row["National ID"], row["Revision"]) == (
+        "Bản Hai & Ba", "Dao", 4, None, 2)
+    a = next(dict(zip(titles, r)) for r in rows if r[0] == world["a"]["id"])
+    assert (a["Village"], a["Members"], a["National ID"]) == (world["a"]["village"], world["a"]["members"],
+                                                                world["a"]["national_id"])
+    lines = _csv(client.get("/api/v1/export/households.csv?lang=en", headers=token_header(auth)))
+    blank = lines.index([])
+    line = next(dict(zip(lines[blank + 1], r)) for r in lines[blank + 2:] if r[0] == first["id"])
+    assert (line["Village"], line["Ethnicity"], line["Members"], line["National ID"]) == ("Bản Hai & Ba", "Dao", "4", "")

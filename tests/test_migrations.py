@@ -5,7 +5,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 
 from tracker.extensions import db
 
@@ -27,3 +27,22 @@ def test_downgrade_then_upgrade_round_trips(app: Flask) -> None:
     upgrade()
     assert "households" in inspect(db.engine).get_table_names()
     assert _diff() == []
+
+
+def test_revisions_stored_before_their_exported_columns_get_them_from_their_records(app: Flask, world) -> None:
+    from tracker.households.models import HouseholdRevision
+
+    def columns() -> list[tuple]:
+        return [tuple(r) for r in db.session.execute(select(
+            HouseholdRevision.household_id, HouseholdRevision.revision, HouseholdRevision.village,
+            HouseholdRevision.ethnicity, HouseholdRevision.members, HouseholdRevision.national_id,
+        ).order_by(HouseholdRevision.id)).all()]
+
+    written = columns()
+    assert {(r[0], r[4], r[5]) for r in written} >= {(world["a"]["id"], world["a"]["members"], world["a"]["national_id"]),
+                                                     (world["b"]["id"], 7, world["b"]["national_id"])}
+    db.session.remove()
+    downgrade(revision="e8b1c3d5f7a9")
+    assert "village" not in {c["name"] for c in inspect(db.engine).get_columns("household_revisions")}
+    upgrade()
+    assert columns() == written

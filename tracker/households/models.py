@@ -82,6 +82,11 @@ class HouseholdRevision(db.Model):
     fund_enterprise: Mapped[int] = mapped_column(BigInteger, default=0)
     fund_household: Mapped[int] = mapped_column(BigInteger, default=0)
     fund_other: Mapped[int] = mapped_column(BigInteger, default=0)
+    # What the households export shows of the record, so it reads no JSON.
+    village: Mapped[str | None] = mapped_column(String(200))
+    ethnicity: Mapped[str | None] = mapped_column(String(60))
+    members: Mapped[int | None]
+    national_id: Mapped[str | None] = mapped_column(String(32))
 
     household: Mapped[Household] = relationship(back_populates="revisions")
     assignments: Mapped[list[RevisionAssignment]] = relationship(
