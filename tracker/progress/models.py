@@ -83,3 +83,22 @@ class TallySnapshot(db.Model):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     codes: Mapped[str] = mapped_column(Text)
     sums: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class StoredAnswer(db.Model):
+    """A whole answer built from a set's figures on ``day`` (the national map, gzipped), stored for every worker.
+
+    ``name`` says which answer (``map:6``: the communes map at zoom 6);
+    ``key`` names everything else it was built from (set version, plan
+    revision); deleted with the day's stored sums (see
+    :mod:`tracker.progress.stored_answers`).
+    """
+
+    __tablename__ = "stored_answers"
+
+    boundary_set_id: Mapped[int] = mapped_column(ForeignKey("boundary_sets.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    etag: Mapped[str] = mapped_column(String(64))
+    body: Mapped[bytes] = mapped_column(LargeBinary)

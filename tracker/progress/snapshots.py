@@ -34,13 +34,14 @@ from __future__ import annotations
 import logging
 import zlib
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import OperationalError
 
 from tracker.extensions import db
-from tracker.progress.models import TallySnapshot, TallyState
+from tracker.progress.models import StoredAnswer, TallySnapshot, TallyState
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +56,18 @@ def generation(set_id: int) -> int | None:
 def written(set_id: int, first_day: date | None) -> None:
     """A write to the set's tallies reaching ``first_day`` and later (None: every day); the writer's transaction.
 
+    The stored sums and answers of those days are deleted.
+
     The state row is updated first: a concurrent :func:`keep` holding it makes
     this wait, then its row is deleted here.
     """
     db.session.execute(update(TallyState).where(TallyState.boundary_set_id == set_id)
                        .values(generation=TallyState.generation + 1))
-    gone = delete(TallySnapshot).where(TallySnapshot.boundary_set_id == set_id)
-    if first_day is not None:
-        gone = gone.where(TallySnapshot.day >= first_day)
-    db.session.execute(gone)
+    for model in (TallySnapshot, StoredAnswer):
+        gone = delete(model).where(model.boundary_set_id == set_id)
+        if first_day is not None:
+            gone = gone.where(model.day >= first_day)
+        db.session.execute(gone)
 
 
 def read(set_id: int, day: date) -> Sums | None:
@@ -92,8 +96,19 @@ def keep(set_id: int, day: date, since: int, sums: Sums) -> bool:
     """Store ``sums`` as ``day``'s if the set's generation is still ``since``; True when stored."""
     codes = list(sums)
     values = np.array([sums[c] for c in codes], dtype="<i8")
-    blob = zlib.compress(values.tobytes(), 1)
+    return store(TallySnapshot, set_id, since, {"day": day},
+                 {"codes": "\n".join(codes), "sums": zlib.compress(values.tobytes(), 1)})
+
+
+def store(model: type[db.Model], set_id: int, since: int, key: dict[str, Any], values: dict[str, Any]) -> bool:
+    """Put the row of ``model`` with ``key`` (and the set) in place if the set's generation is still ``since``.
+
+    In a transaction of its own that holds the set's tally state, so a write
+    to the tallies either committed before (and the row is not stored) or
+    comes after (and deletes it). True when stored.
+    """
     sqlite = db.engine.dialect.name == "sqlite"
+    table = model.__table__
     with db.engine.connect() as connection:
         try:
             if sqlite:
@@ -104,15 +119,14 @@ def keep(set_id: int, day: date, since: int, sums: Sums) -> bool:
             if now != since:
                 connection.rollback()
                 return False
-            connection.execute(delete(TallySnapshot).where(TallySnapshot.boundary_set_id == set_id,
-                                                           TallySnapshot.day == day))
-            connection.execute(insert(TallySnapshot).values(boundary_set_id=set_id, day=day,
-                                                            codes="\n".join(codes), sums=blob))
+            connection.execute(delete(table).where(table.c.boundary_set_id == set_id,
+                                                   *(table.c[name] == value for name, value in key.items())))
+            connection.execute(insert(table).values(boundary_set_id=set_id, **key, **values))
             connection.commit()
             return True
         except OperationalError as exc:  # a writer holds the database or the set: not waited for
             connection.rollback()
-            log.debug("sums of %s not stored: %s", day, exc)
+            log.debug("%s %s not stored: %s", table.name, key, exc)
             return False
         finally:
             if sqlite:

@@ -1,6 +1,7 @@
 """``/api/v1/progress``, ``/api/v1/map/communes.geojson``, ``/api/v1/households.geojson``."""
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 from typing import Any
@@ -18,7 +19,7 @@ from tracker.dbtypes import utcnow
 from tracker.extensions import db
 from tracker.households import ledger
 from tracker.http import gzipped
-from tracker.progress import maps
+from tracker.progress import maps, stored_answers
 from tracker.progress.finish import finished_report
 from tracker.progress.service import context_from_args, progress_report, remember, report_key, resolve_set
 from tracker.progress.tallies import collector_paused
@@ -55,15 +56,31 @@ def collection_body(collection: dict[str, Any], volatile: tuple[str, ...] = ()) 
 
 
 class Body:
-    """A GeoJSON answer ready to send: the bytes, the ETag, the gzipped bytes once asked for."""
+    """A GeoJSON answer ready to send: the bytes, the ETag, the gzipped bytes once asked for.
 
-    def __init__(self, body: bytes, etag: str) -> None:
-        self.body, self.etag = body, etag
-        self._gzipped: bytes | None = None
+    Made from either form (an answer stored gzipped is unpacked only for a
+    client that does not take gzip).
+    """
+
+    def __init__(self, body: bytes | None, etag: str, gzipped_body: bytes | None = None) -> None:
+        self._body, self.etag, self._gzipped = body, etag, gzipped_body
+
+    @property
+    def body(self) -> bytes:
+        if self._body is None:
+            assert self._gzipped is not None
+            self._body = gzip.decompress(self._gzipped)
+        return self._body
+
+    def size(self) -> int:
+        """The length of the body (a gzip member ends with it, modulo 4 GiB)."""
+        if self._body is None and self._gzipped is not None:
+            return int.from_bytes(self._gzipped[-4:], "little")
+        return len(self.body)
 
     def gzipped(self) -> bytes:
         if self._gzipped is None:
-            self._gzipped = gzipped(self.body)
+            self._gzipped = gzipped(self._body or b"")
         return self._gzipped
 
 
@@ -74,13 +91,14 @@ def json_answer(answer: Body) -> Response:
         response = Response(status=304)
         response.headers["ETag"] = f'"{etag}"'
         return response
-    response = Response(answer.body, mimetype="application/geo+json")
-    response.headers["Cache-Control"] = "private, no-cache"
-    response.headers["Vary"] = "Accept-Encoding, Authorization"
-    if len(answer.body) >= GZIP_MIN_BYTES and "gzip" in request.headers.get("Accept-Encoding", "").lower():
-        response.set_data(answer.gzipped())
+    if answer.size() >= GZIP_MIN_BYTES and "gzip" in request.headers.get("Accept-Encoding", "").lower():
+        response = Response(answer.gzipped(), mimetype="application/geo+json")
         response.headers["Content-Encoding"] = "gzip"
         etag = f"{etag}-gz"
+    else:
+        response = Response(answer.body, mimetype="application/geo+json")
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["Vary"] = "Accept-Encoding, Authorization"
     response.headers["ETag"] = f'"{etag}"'
     return response
 
@@ -121,10 +139,20 @@ def communes_map(args: dict[str, Any]) -> Response:
     key = report_key(ctx)
     volatile = () if "known_at" in args else ("known_at",)
 
+    name = f"map:{args['zoom']}"
+
     def build() -> Body:
+        now = "known_at" not in args  # a past known_at is rare: built each time, never stored
+        stored = stored_answers.read(ctx, name) if now else None
+        if stored is not None:
+            return Body(None, stored[1], stored[0])
+        generation = stored_answers.since(ctx) if now else None
         with collector_paused():
             collection = maps.communes_layer(ctx, args["zoom"], key)
-            return Body(*collection_body(collection, volatile))
+            answer = Body(*collection_body(collection, volatile))
+        if generation is not None:
+            stored_answers.keep(ctx, name, generation, answer.gzipped(), answer.etag)
+        return answer
 
     asked = ctx.known_at.isoformat() if "known_at" in args else "now"
     map_key = None if key is None else (key, args["zoom"], asked)
