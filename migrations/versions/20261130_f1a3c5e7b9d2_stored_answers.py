@@ -1,7 +1,7 @@
 """Whole answers built from a set's figures on a day (the national map), stored for every worker.
 
 Revision ID: f1a3c5e7b9d2
-Revises: e8b1c3d5f7a9
+Revises: bf9a8d197934
 Create Date: 2026-11-30 19:50:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'f1a3c5e7b9d2'
-down_revision = 'e8b1c3d5f7a9'
+down_revision = 'bf9a8d197934'
 branch_labels = None
 depends_on = None
 
