@@ -276,13 +276,14 @@ def forget_figures(app: Any) -> None:
 
 
 def forget_stored() -> None:
-    """Delete every day's stored sums: the next report of a date is its first anywhere."""
+    """Delete every day's stored sums and answers: the next report of a date is its first anywhere."""
     from sqlalchemy import delete
 
     from tracker.extensions import db
-    from tracker.progress.models import TallySnapshot
+    from tracker.progress.models import StoredAnswer, TallySnapshot
 
     db.session.execute(delete(TallySnapshot))
+    db.session.execute(delete(StoredAnswer))
     db.session.commit()
 
 
@@ -399,7 +400,9 @@ def measure(app: Any, token: str, runs: int, log: Callable[[str], None]) -> dict
         results["rollup_http_synced_ms"], _ = after_syncs(runs, lambda: client.get(url, headers=headers))
     for zoom in (6, 8):
         murl = f"/api/v1/map/communes.geojson?as_of={AS_OF}&zoom={zoom}"
-        forget_figures(app)  # a cold answer: figures, rows and body all computed (outlines per zoom too)
+        with app.app_context():
+            forget_stored()  # a cold answer: figures, rows and body all computed, then stored
+        forget_figures(app)
         start = time.perf_counter()
         first = client.get(murl, headers={**headers, "Accept-Encoding": "gzip"})
         results[f"map{zoom}_cold_ms"] = (time.perf_counter() - start) * 1000
@@ -550,7 +553,7 @@ def report(label: str, res: dict[str, Any], exports: dict[str, dict[str, Any]]) 
         line(f"map zoom {zoom}: {res[f'map{zoom}_features']:,} features, gzipped",
              f"{res[f'map{zoom}_gz_bytes'] / 1024 / 1024:.2f} MB", "< 1.5 MB",
              res[f"map{zoom}_gz_bytes"] < TARGET_MAP_GZ_BYTES)
-        line(f"map zoom {zoom}: first in this process (figures forgotten)", f"{res[f'map{zoom}_cold_ms']:.0f} ms")
+        line(f"map zoom {zoom}: first anywhere, built in this process", f"{res[f'map{zoom}_cold_ms']:.0f} ms")
         line(f"map zoom {zoom}: again, same data", f"{res[f'map{zoom}_ms']:.0f} ms")
         line(f"map zoom {zoom}: If-None-Match → 304", f"{res[f'map{zoom}_304_ms']:.0f} ms")
     line("baseline: app start + one request, peak RSS", f"{exports['idle']['peak_mb']:.0f} MB")
