@@ -87,6 +87,11 @@ def _assert_same(step: str) -> None:
             assert days == [reached_on(counted[key], plan, as_of) for plan in range(1, top + 1)], (step, as_of, key)
             assert days[-1] is None
         assert from_kept == counted, f"{step}, as of {as_of}"
+        # Read otherwise: every commune's rows at once, or one group per statement.
+        for name, value in (("MANY_COMMUNES", 0), ("PARTS_AT_ONCE", 1)):
+            with pytest.MonkeyPatch.context() as patched:
+                patched.setattr(completions, name, value)
+                assert completions.kept_completions(ctx, units) == counted, f"{step}, as of {as_of}, {name}"
 
 
 def _running(deltas: dict[date, int]) -> list[int]:

@@ -41,8 +41,9 @@ BY_COMMUNE = "ix_commune_tallies_set_grain_commune_day"
 Key = tuple[str, str]
 Deltas = dict[date, int]
 Units = Mapping[Key, Collection[str] | None]
-# More finished communes than this in a report without a scope: every commune's day rows are read in one
-# pass rather than looked up commune by commune.
+# More communes than this among the finished units (communes, and those of finished districts and
+# provinces) in a report without a scope: every commune's day rows are read in one pass and added up here,
+# rather than looked up commune by commune or summed group by group (716 districts took longer that way).
 MANY_COMMUNES = 2000
 # Reads in one statement: at most this many (SQLite allows 500 compound selects), about this many codes bound.
 PARTS_AT_ONCE = 200
@@ -54,13 +55,15 @@ def kept_completions(ctx: ReportContext, units: Units) -> dict[Key, Deltas]:
 
     The finished communes' rows are read by commune; a district, province
     or the total whose communes are not all among them is summed by day in
-    SQL instead, rather than shipping each of its communes' rows. Every read
-    goes in one statement (a few for hundreds of groups).
+    SQL instead, rather than shipping each of its communes' rows; when the
+    finished units hold most communes, every commune's rows are read at
+    once. Every read goes in one statement (a few for hundreds of groups).
     """
+    named = {code for communes in units.values() for code in communes or ()}
+    everything = ctx.scope is None and len(named) > MANY_COMMUNES
     singles = {code for (level, _), communes in units.items() if level == "commune" for code in communes or ()}
-    everything = ctx.scope is None and len(singles) > MANY_COMMUNES
     parts: list[tuple[Any, int]] = []
-    if singles:
+    if everything or singles:
         by_commune = (select(literal_column("-1").label("unit"), T.commune_code.label("commune"), *_changes())
                       .where(*_kept_rows(ctx)).group_by(T.commune_code, T.day))
         if not everything:
