@@ -25,9 +25,13 @@ from datetime import date, datetime
 from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
 
+from zlib_ng import zlib_ng
+
 EXCEL_EPOCH = date(1899, 12, 30).toordinal()
 MAX_TEXT = 32_767
 BATCH_ROWS = 500
+# zlib-ng's level 2 deflates the sheet in about 60% of zlib's level-1 time, into a slightly smaller file.
+DEFLATE_LEVEL = 2
 MEMO_CELLS = 4096
 MEMO_TYPES = frozenset((str, int, float, date, datetime))
 # Stands for the row number in a remembered cell: XML never carries it (ILLEGAL strips it from text).
@@ -292,6 +296,7 @@ def write_xlsx(handle: IO[bytes], layout: SheetLayout, header: Iterable[tuple[st
     letters = [column_letter(i) for i in range(len(layout.column_titles))]
     with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as package:
         with package.open("xl/worksheets/sheet1.xml", "w") as sheet:
+            _deflate_with_zlib_ng(sheet)
             lines: list[str] = []
             for number, (label, value) in enumerate(header, start=1):
                 label_cell = f'<c r="A{number}" s="{TITLE if number == 1 else BOLD}"{_text(label)}'
@@ -307,6 +312,16 @@ def write_xlsx(handle: IO[bytes], layout: SheetLayout, header: Iterable[tuple[st
         for name, text in _package_parts(layout, styles, titles_row, number).items():
             package.writestr(name, text)
     return number - titles_row
+
+
+def _deflate_with_zlib_ng(member: IO[bytes]) -> None:
+    """Give a zip member just opened zlib-ng's compressor (the same raw deflate format).
+
+    zipfile offers no choice of compressor: the member's own is replaced
+    before its first byte. Were the attribute ever renamed, this would only
+    add an unused one and zipfile's zlib would deflate, as before.
+    """
+    member._compressor = zlib_ng.compressobj(DEFLATE_LEVEL, zlib_ng.DEFLATED, -15)  # type: ignore[attr-defined]
 
 
 def _write_rows(sheet: IO[bytes], rows: Iterable[Sequence[Any]], columns: list[_Column], titles_row: int) -> int:
