@@ -22,7 +22,7 @@ from tracker.dbtypes import utcnow
 from tracker.extensions import db
 from tracker.households.ledger import reassign_set
 from tracker.households.models import HouseholdRevision
-from tracker.progress import kept
+from tracker.progress import day_sums, kept
 from tracker.progress.models import CommuneTally
 from tracker.progress.service import counted_tallies, resolve
 
@@ -77,7 +77,7 @@ def _assert_equal(step: str) -> None:
     for as_of in DATES:
         ctx = resolve(as_of, utcnow(), "test")
         assert kept.covers(ctx), step
-        assert kept.sums(ctx) == {c: t for c, t in counted_tallies(ctx).items()}, f"{step}, as of {as_of}"
+        assert day_sums.sums(ctx) == {c: t for c, t in counted_tallies(ctx).items()}, f"{step}, as of {as_of}"
 
 
 def _step(client, rng: random.Random, boss: str, officer: str) -> str:
@@ -142,11 +142,11 @@ def test_rebuild_says_whether_the_tallies_had_drifted(app, client, tmp_path: Pat
     db.session.execute(update(CommuneTally).values(households=CommuneTally.households + 1))  # drift by hand
     db.session.commit()
     ctx = resolve(date(2025, 6, 30), utcnow(), "test")
-    assert kept.sums(ctx) != counted_tallies(ctx)
+    assert day_sums.sums(ctx) != counted_tallies(ctx)
     drifted = runner.invoke(args=["tallies", "rebuild", "--set", "test"])
     assert drifted.exit_code == 1 and "the tallies had drifted" in drifted.output
     db.session.expire_all()
-    assert kept.sums(ctx) == counted_tallies(ctx)
+    assert day_sums.sums(ctx) == counted_tallies(ctx)
     assert runner.invoke(args=["tallies", "rebuild", "--set", "nope"]).exit_code == 2
 
 
@@ -156,11 +156,11 @@ def test_an_interrupted_rebuild_leaves_the_old_tallies_in_force(client, tmp_path
     officer = token(client, "officer")
     results(push(client, officer, [_record(random.Random(3)) for _ in range(5)]))
     ctx = resolve(date(2025, 6, 30), utcnow(), "test")
-    before = kept.sums(ctx)
+    before = day_sums.sums(ctx)
     kept.rebuild(get_set("test"))  # counted and swapped in the transaction…
     db.session.execute(update(CommuneTally).values(households=0))
     db.session.rollback()  # …which never commits: the old tallies are in force
-    assert kept.covers(ctx) and kept.sums(ctx) == before == counted_tallies(ctx)
+    assert kept.covers(ctx) and day_sums.sums(ctx) == before == counted_tallies(ctx)
 
 
 def test_a_write_outside_the_ledger_sends_reports_back_to_the_revisions(client, tmp_path: Path) -> None:

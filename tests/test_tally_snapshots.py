@@ -19,7 +19,7 @@ from tracker.boundaries.service import get_set
 from tracker.dbtypes import utcnow
 from tracker.extensions import db
 from tracker.households.ledger import reassign_set
-from tracker.progress import kept, snapshots
+from tracker.progress import day_sums, kept, snapshots
 from tracker.progress.models import TallySnapshot, TallyState
 from tracker.progress.service import counted_tallies, resolve
 
@@ -62,7 +62,7 @@ def test_a_day_is_summed_once_then_read_by_every_worker(client, tmp_path: Path) 
     assert _stored() == {APRIL}
     ctx = resolve(APRIL, utcnow(), "test")
     assert snapshots.read(get_set("test").id, APRIL) is not None
-    assert kept.sums(ctx) == counted_tallies(ctx)  # read back from the stored row: the same sums
+    assert day_sums.sums(ctx) == counted_tallies(ctx)  # read back from the stored row: the same sums
     assert _completed(client, boss, APRIL) == 2
 
 
@@ -163,8 +163,8 @@ def test_a_day_not_stored_starts_from_the_day_before_stored(client, tmp_path: Pa
     assert {r["result"] for r in results(push(client, boss, edits, device="desk"))} == {"updated"}
     assert _stored() == {date(2025, 4, 19)}  # changes dated after the 19th
     ctx = resolve(date(2025, 4, 21), utcnow(), "test")
-    assert kept.sums(ctx) == counted_tallies(ctx)  # the 19th's sums and the day rows of the 20th and 21st
+    assert day_sums.sums(ctx) == counted_tallies(ctx)  # the 19th's sums and the day rows of the 20th and 21st
     assert _stored() == {date(2025, 4, 19), date(2025, 4, 21)}
     assert _completed(client, boss, date(2025, 4, 21)) == 3
-    assert snapshots.read_before(set_id, date(2025, 4, 27), kept.STORED_DAYS_BEFORE)[0] == date(2025, 4, 21)
-    assert snapshots.read_before(set_id, date(2025, 4, 28), kept.STORED_DAYS_BEFORE) is None  # too far back
+    assert snapshots.read_before(set_id, date(2025, 4, 27), day_sums.STORED_DAYS_BEFORE)[0] == date(2025, 4, 21)
+    assert snapshots.read_before(set_id, date(2025, 4, 28), day_sums.STORED_DAYS_BEFORE) is None  # too far back

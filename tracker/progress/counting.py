@@ -21,7 +21,7 @@ from tracker.boundaries.models import AdminUnit, BoundarySet
 from tracker.extensions import db
 from tracker.households.models import HouseholdRevision, RevisionAssignment
 from tracker.plans.models import PlanRevision, PlanTarget
-from tracker.progress import kept
+from tracker.progress import day_sums, kept
 from tracker.progress.context import ReportContext
 from tracker.progress.pace import WINDOW_DAYS, window_start
 from tracker.progress.tallies import BUDGET, COUNTS, FUNDS, SLOT, Tally, Unit, empty_tally
@@ -111,7 +111,7 @@ def commune_tallies(ctx: ReportContext, communes: Collection[str | None] | None 
     The household sums come from the tallies the ledger keeps when they
     cover the report (:mod:`tracker.progress.kept`), else from the revisions.
     """
-    tallies = kept.sums(ctx, communes) if kept.covers(ctx) else counted_tallies(ctx, communes)
+    tallies = day_sums.sums(ctx, communes) if kept.covers(ctx) else counted_tallies(ctx, communes)
     if ctx.revision is not None:
         _add_plan(ctx, communes, tallies)
     return tallies

@@ -1,4 +1,4 @@
-"""Commune tallies kept by the household ledger, and reports summed from them.
+"""Commune tallies kept by the household ledger, and when reports may sum them.
 
 Counting 334,000 households for the first report of a date took most of a
 second, in every worker. The ledger therefore keeps, in the same
@@ -10,7 +10,7 @@ delta before it (:mod:`tracker.progress.cumulative`). A report with
 ``as_of`` plus the day rows since, up to ``as_of``: small
 rows shared by every worker and host (about 35,000 for the 334,000
 households of the national benchmark in mid-April, against a join of every
-household revision).
+household revision; the sums are read in :mod:`tracker.progress.day_sums`).
 
 Reports use the kept tallies only when they are exactly what a count would
 give (:func:`covers`): the set's :class:`TallyState` is at the last revision
@@ -24,20 +24,16 @@ force.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
-from operator import add
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import (
-    BigInteger,
     Column,
     MetaData,
     String,
     Table,
-    and_,
-    case,
     delete,
     except_,
     func,
@@ -46,7 +42,6 @@ from sqlalchemy import (
     select,
     type_coerce,
     union,
-    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -60,10 +55,9 @@ from tracker.households.models import HouseholdRevision, RevisionAssignment, Syn
 from tracker.households.sequence import COUNTER
 from tracker.progress import cumulative, snapshots
 from tracker.progress.models import CommuneTally, TallyState
-from tracker.progress.tallies import Tally
 from tracker.progress.tally_arrays import tally_sums
-from tracker.progress.tally_events import COUNTS, VALUES, deltas, month_of
 from tracker.progress.tally_events import FUNDS as FUND_COLUMNS
+from tracker.progress.tally_events import VALUES, deltas, month_of
 
 if TYPE_CHECKING:
     from tracker.households.ledger import Change
@@ -172,69 +166,6 @@ def covers(ctx: ReportContext) -> bool:
     ).one()
     return (state[0] == last_id and (last_received is None or ctx.known_at >= last_received)
             and ctx.known_at >= utcnow() - LIVE)
-
-
-def sums(ctx: ReportContext, communes: Collection[str | None] | None = None) -> dict[str | None, Tally]:
-    """Per commune code (None: unassigned) the counts and funding on ``as_of``, from the kept tallies.
-
-    A report of the whole set reads the day's sums stored by an earlier one
-    (:mod:`tracker.progress.snapshots`), or sums them and stores them.
-    """
-    whole = communes is None and ctx.scope is None
-    set_id = ctx.boundary_set.id
-    summed = snapshots.read(set_id, ctx.as_of) if whole else None
-    if summed is None:
-        since = snapshots.generation(set_id) if whole else None
-        earlier = snapshots.read_before(set_id, ctx.as_of, STORED_DAYS_BEFORE) if whole else None
-        if earlier is None:
-            summed = _summed(ctx, communes, cumulative.parts(ctx.as_of, cumulative.span_of(set_id)))
-        else:  # the day rows since a stored day, added to it
-            summed = earlier[1]
-            days = _summed(ctx, None, [and_(T.grain == "d", T.day > earlier[0], T.day <= ctx.as_of)])
-            for code, values in days.items():
-                before = summed.get(code)
-                summed[code] = values if before is None else list(map(add, before, values))
-        if since is not None:
-            snapshots.keep(set_id, ctx.as_of, since, summed)
-    # The sums of each commune go straight into the slots of a tally.
-    return {code or None: [0, 0, *values[1:_FUNDS_AT], 0, *values[_FUNDS_AT:], 0]
-            for code, values in summed.items() if values[0]}  # a commune counts once a household is known there
-
-
-def _summed(ctx: ReportContext, communes: Collection[str | None] | None, parts: list[Any]) -> dict[str, list[int]]:
-    """``{commune code: [present, each count by support type, each funding source]}``: the rows ``parts`` pick.
-
-    The database adds the rows up and sets each count by support type side
-    by side, so one row per commune comes back.
-    """
-    table = T.__table__
-    wanted = [T.boundary_set_id == ctx.boundary_set.id]
-    if ctx.scope is not None:
-        wanted.append(T.commune_code.in_(sorted(ctx.scope)))
-    if communes is not None:
-        wanted.append(T.commune_code.in_(sorted(c or "" for c in communes)))
-    # Each part is an index range (see cumulative.parts).
-    rows = union_all(*(select(table).where(*wanted, part) for part in parts)).subquery()
-    repair = rows.c.support_type == "repair"
-    per_type = [case((repair, 0), else_=rows.c[name]) if kind == 0 else case((repair, rows.c[name]), else_=0)
-                for name in COUNTS for kind in (0, 1)]
-    summed = [rows.c.present, *per_type, *(rows.c[name] for name in FUND_COLUMNS)]
-    query = (select(rows.c.commune_code, *(func.sum(value).cast(BigInteger) for value in summed))
-             .group_by(rows.c.commune_code))
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        # PostgreSQL guesses 200 communes for the grouping: with the default memory it spills the sums to
-        # disk, and it splits so small a read over parallel workers; both cost more than the sums.
-        connection.exec_driver_sql("SET LOCAL work_mem = '64MB'")
-        connection.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
-    return {code: values for code, *values in connection.execute(query)}  # a Core read: no ORM rows
-
-
-# A day not stored yet starts from a stored day at most this far before it (beyond, the running totals read less).
-STORED_DAYS_BEFORE = 6
-# In the summed rows: present, then the counts by support type (the slots after the plan's in a tally), then
-# the funding (after the budget's slot).
-_FUNDS_AT = 1 + 2 * len(COUNTS)
 
 
 def _counted(boundary_set: BoundarySet) -> Iterator[list[tuple[Any, ...]]]:
