@@ -72,3 +72,14 @@ def test_remembered_cells_keep_each_value_its_type_and_row() -> None:
     assert [type(v[0]) for v in values[:7]] == [int, bool, int, bool, int, bool, int]
     assert [v[1] for v in values][:7] == [1, 1, 1, False, 0, 1, 0]
     assert [cell.coordinate for cell in sheet[18]] == ["A18", "B18", "C18"]
+
+
+def test_a_column_of_more_values_than_it_remembers_is_written_right(monkeypatch) -> None:
+    from tracker.exports import xlsx
+
+    monkeypatch.setattr(xlsx, "MEMO_CELLS", 3)
+    column = ["a", "b", "c", "d", "a", "e", "e", "b", 5, 5, date(2025, 1, 1), "a"]
+    written, sheet = _read(_layout(1, [None]), [("Tiêu đề", "")], [(value,) for value in column])
+    assert [r[0] for r in sheet.iter_rows(min_row=4, values_only=True)] == [
+        *column[:10], datetime(2025, 1, 1), "a"]
+    assert [row[0].coordinate for row in sheet.iter_rows(min_row=4)] == [f"A{n}" for n in range(4, 16)]

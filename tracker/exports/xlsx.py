@@ -183,8 +183,8 @@ class _Column(dict):  # type: ignore[type-arg]
     """One column's cells by value: ``column[value]`` is ``<c r="B\x00"…`` (ROW_MARK for the row number).
 
     Most cells repeat a value already written in their column (a commune's
-    name, a status, an amount, a date): up to MEMO_CELLS values of the types
-    in MEMO_TYPES are remembered. A boolean is never looked up here (as a
+    name, a status, an amount, a date): the last MEMO_CELLS or fewer values of
+    the types in MEMO_TYPES are remembered. A boolean is never looked up here (as a
     key True is 1): see ``cell``. A float equal to a remembered int (or the
     reverse) is written as the remembered one: the same number.
     """
@@ -197,7 +197,10 @@ class _Column(dict):  # type: ignore[type-arg]
 
     def __missing__(self, value: Any) -> str:
         cell = self.opener + self.make(value)
-        if value.__class__ in MEMO_TYPES and len(self) < MEMO_CELLS:
+        if value.__class__ in MEMO_TYPES:
+            if len(self) >= MEMO_CELLS:  # rows come sorted (by commune, say): the recent values are the ones to keep
+                self.clear()
+                self[None] = ""
             self[value] = cell
         return cell
 
