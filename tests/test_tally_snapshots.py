@@ -168,3 +168,39 @@ def test_a_day_not_stored_starts_from_the_day_before_stored(client, tmp_path: Pa
     assert _completed(client, boss, date(2025, 4, 21)) == 3
     assert snapshots.read_before(set_id, date(2025, 4, 27), day_sums.STORED_DAYS_BEFORE)[0] == date(2025, 4, 21)
     assert snapshots.read_before(set_id, date(2025, 4, 28), day_sums.STORED_DAYS_BEFORE) is None  # too far back
+
+
+def test_two_workers_storing_the_same_day_at_once_both_succeed(client, tmp_path: Path) -> None:
+    """The second store of a day waits for the first and writes over it; it is never an error (a 500)."""
+    import threading
+    import time
+
+    import pytest
+    from sqlalchemy import insert
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite takes one writer at a time: the second store is skipped, not raced")
+    officer, _ = _setup(client, tmp_path)
+    results(push(client, officer, [_household(date(2025, 3, 1))]))
+    set_id = get_set("test").id
+    since = snapshots.generation(set_id)
+    db.session.commit()
+    outcome: list[Any] = []
+    with db.engine.connect() as other:  # another worker, half-way through storing the same day
+        other.execute(select(TallyState.generation).where(TallyState.boundary_set_id == set_id).with_for_update(read=True))
+        other.execute(insert(TallySnapshot).values(boundary_set_id=set_id, day=APRIL, codes=COMMUNE_1, sums=b""))
+
+        def store() -> None:
+            with client.application.app_context():
+                try:
+                    outcome.append(snapshots.keep(set_id, APRIL, since, {COMMUNE_1: [1] * 21}))
+                except Exception as exc:  # noqa: BLE001 - the defect: an error instead of a stored day
+                    outcome.append(exc)
+
+        worker = threading.Thread(target=store)
+        worker.start()
+        time.sleep(0.5)  # the store now waits for the other worker's row
+        other.commit()
+        worker.join(10)
+    assert outcome == [True]
+    assert snapshots.read(set_id, APRIL) == {COMMUNE_1: [1] * 21}

@@ -37,7 +37,9 @@ from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 
 from tracker.extensions import db
@@ -119,9 +121,10 @@ def store(model: type[db.Model], set_id: int, since: int, key: dict[str, Any], v
             if now != since:
                 connection.rollback()
                 return False
-            connection.execute(delete(table).where(table.c.boundary_set_id == set_id,
-                                                   *(table.c[name] == value for name, value in key.items())))
-            connection.execute(insert(table).values(boundary_set_id=set_id, **key, **values))
+            # Written over, not deleted and inserted: a worker storing the same row at once waits, then overwrites.
+            upsert = (pg_insert if connection.dialect.name == "postgresql" else sqlite_insert)(table)
+            connection.execute(upsert.values(boundary_set_id=set_id, **key, **values).on_conflict_do_update(
+                index_elements=[c.name for c in table.primary_key.columns], set_=values))
             connection.commit()
             return True
         except OperationalError as exc:  # a writer holds the database or the set: not waited for
