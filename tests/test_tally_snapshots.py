@@ -204,3 +204,12 @@ def test_two_workers_storing_the_same_day_at_once_both_succeed(client, tmp_path:
         worker.join(10)
     assert outcome == [True]
     assert snapshots.read(set_id, APRIL) == {COMMUNE_1: [1] * 21}
+
+
+def test_a_day_with_no_household_yet_is_stored_and_read_back(client, tmp_path: Path) -> None:
+    _, boss = _setup(client, tmp_path)
+    ctx = resolve(APRIL, utcnow(), "test")
+    assert day_sums.sums(ctx) == {} and _stored() == {APRIL}
+    assert day_sums.sums(ctx) == {}  # read back: empty, not an error
+    answer = client.get(f"/api/v1/progress?level=commune&as_of={APRIL}", headers={"Authorization": f"Bearer {boss}"})
+    assert answer.status_code == 200 and answer.get_json()["rows"] == []

@@ -78,7 +78,9 @@ def read(set_id: int, day: date) -> Sums | None:
                              .where(TallySnapshot.boundary_set_id == set_id, TallySnapshot.day == day)).first()
     if row is None:
         return None
-    codes = row.codes.split("\n") if row.codes else []
+    if not row.codes:
+        return {}  # a day with no household known yet
+    codes = row.codes.split("\n")
     values = np.frombuffer(zlib.decompress(row.sums), dtype="<i8").reshape(len(codes), -1).tolist()
     return dict(zip(codes, values))
 
