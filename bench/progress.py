@@ -11,15 +11,18 @@ over the national commune file (``vietnam-communes-2024.geojson`` from
   just after a sync batch of 100 households lands (the figures are brought
   up to date commune by commune; the case of a deadline day, phones syncing
   while officials look), with nothing changed, and as the first report of
-  its date: in a worker, when an earlier report stored the day's sums, and
-  anywhere (the stored sums deleted first: summed from the commune tallies
-  the ledger keeps; the count from the revisions is shown beside it);
+  its date: in a worker, when an earlier report stored the day's sums;
+  anywhere, in a worker that remembers nothing, on the date's morning (the
+  day before stored by an earlier report, then 100 households synced); and
+  with nothing stored at all (summed from the commune tallies the ledger
+  keeps; the count from the revisions is shown beside it);
   against baselines in the same
   run: a bare ``SELECT count(*)`` over the same rows, and a naive roll-up
   that loops over every household in Python;
 * the commune map layer: the first answer of a freshly started process at
-  a national (6) and a provincial (8) zoom (the day's sums stored by an
-  earlier report, and not), and the gzipped payload;
+  a national (6) and a provincial (8) zoom: its answer stored by an earlier
+  worker, its date new anywhere (on the date's morning, as above), and with
+  nothing stored at all; and the gzipped payload;
 * the XLSX exports (households: every row; progress: every commune), each in
   a fresh subprocess whose peak RSS is read with ``resource``, against the
   peak RSS of a subprocess that only starts the app, and the households
@@ -64,6 +67,7 @@ PLAN_NAME = "Toàn quốc 2025"
 AS_OF = date(2025, 4, 16)
 DEADLINE = date(2025, 8, 31)
 VN = timezone(timedelta(hours=7))
+NEW_DAY_ROUNDS = 50  # sync batches of new_day() spread households apart from the other rounds'
 
 
 def _app(url: str, instance: Path) -> Any:
@@ -288,10 +292,31 @@ def forget_stored() -> None:
 
 
 def first_anywhere(report: Callable[[], Any], runs: int) -> float:
-    """Median time of ``report()`` when no worker has summed its date before (stored sums deleted first)."""
+    """Median time of ``report()`` when nothing at all is stored (stored sums and answers deleted first)."""
     times = []
     for _ in range(runs):
         forget_stored()
+        start = time.perf_counter()
+        report()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def new_day(round_no: int) -> None:
+    """A report date's morning: the day before stored by a report, 100 households synced since, nothing else stored."""
+    from tracker.progress.service import progress_report, resolve
+
+    forget_stored()
+    progress_report(resolve(AS_OF - timedelta(days=1), datetime.now(UTC), SET_NAME, None, None), "commune")
+    sync_batch(round_no)
+
+
+def first_of_new_day(app: Any, report: Callable[[], Any], runs: int) -> float:
+    """Median time of ``report()`` of ``AS_OF`` in a worker that remembers nothing, on :func:`new_day`."""
+    times = []
+    for i in range(runs):
+        new_day(NEW_DAY_ROUNDS + i)
+        forget_figures(app)
         start = time.perf_counter()
         report()
         times.append((time.perf_counter() - start) * 1000)
@@ -382,6 +407,7 @@ def measure(app: Any, token: str, runs: int, log: Callable[[str], None]) -> dict
         results["counted_ms"], _ = median_ms(lambda: counted_tallies(now()), runs)
         results["rollup_cold_ms"], _ = median_ms(lambda: cold("commune"), runs)
         results["rollup_unstored_ms"] = first_anywhere(lambda: cold("commune"), runs)
+        results["rollup_new_day_ms"] = first_of_new_day(app, lambda: progress_report(now(), "commune"), runs)
         results["rollup_ms"], _ = median_ms(lambda: progress_report(now(), "commune"), runs)
         results["rollup_rows"] = len(progress_report(now(), "commune").rows)
         results["rollup_province_cold_ms"], _ = median_ms(lambda: cold("province"), runs)
@@ -453,7 +479,7 @@ def child_main(url: str, instance: str, token: str, what: str) -> None:
         size = csv_floor(app)
     elif what.startswith("map"):  # the first map answer of a worker just started
         zoom, _, first = what[3:].partition("-")
-        if first:  # nobody has asked for the date before
+        if first == "cold":  # nothing stored at all
             with app.app_context():
                 forget_stored()
             start = time.perf_counter()
@@ -513,19 +539,28 @@ def report(label: str, res: dict[str, Any], exports: dict[str, dict[str, Any]]) 
     load = os.getloadavg()
     print(f"\n== {label}: {res['households']:,} household revisions, {res['rollup_rows']:,} commune rows "
           f"(medians; load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} CPUs) ==")
-    first, anywhere, naive = res["rollup_cold_ms"], res["rollup_unstored_ms"], res["naive_ms"]
+    first, new, naive = res["rollup_cold_ms"], res["rollup_new_day_ms"], res["naive_ms"]
+    anywhere = res["rollup_unstored_ms"]
     line("roll-up just after a sync of 100 (commune level)", f"{res['rollup_synced_ms']:.1f} ms", "< 200 ms",
          res["rollup_synced_ms"] < TARGET_ROLLUP_MS)
     line("roll-up, first report of a date in a worker", f"{first:.1f} ms", "<= 150 ms", first <= TARGET_FIRST_MS)
     line("  (its day's sums stored by an earlier report)", "")
-    line("roll-up, first report of a date anywhere", f"{anywhere:.1f} ms", "<= 150 ms", anywhere <= TARGET_FIRST_MS)
-    line("  (summed from the kept tallies, then stored)", "")
+    line("roll-up, first report of a date anywhere, in a fresh worker", f"{new:.1f} ms", "<= 150 ms",
+         new <= TARGET_FIRST_MS)
+    line("  (the day before stored; 100 households synced since)", "")
+    line("roll-up, first report with nothing stored at all", f"{anywhere:.1f} ms", "<= 150 ms",
+         anywhere <= TARGET_FIRST_MS)
+    line("  (a set just counted afresh: summed from the running totals)", "")
     line(f"  from the kept commune tallies: {'yes' if res['kept'] else 'NO'}", "", "yes", bool(res["kept"]))
     line("naive Python loop over the rows (baseline)", f"{naive:.1f} ms")
-    line("  naive loop / first report anywhere", f"{naive / max(anywhere, 0.001):.1f} x", ">= 4 x",
+    line("  naive loop / first report of a date anywhere", f"{naive / max(new, 0.001):.1f} x", ">= 4 x",
+         naive / max(new, 0.001) >= TARGET_VS_NAIVE)
+    line("  naive loop / first report with nothing stored", f"{naive / max(anywhere, 0.001):.1f} x", ">= 4 x",
          naive / max(anywhere, 0.001) >= TARGET_VS_NAIVE)
     for zoom in (6, 8):
-        for kind, how in ((f"map{zoom}", "fresh worker"), (f"map{zoom}-first", "fresh worker, date new anywhere")):
+        for kind, how in ((f"map{zoom}", "fresh worker"),
+                          (f"map{zoom}-first", "fresh worker, date new anywhere, the day before stored"),
+                          (f"map{zoom}-cold", "fresh worker, nothing stored at all")):
             if kind in exports:
                 e = exports[kind]
                 line(f"communes map, first answer at zoom {zoom} ({how})", f"{e['seconds'] * 1000:.0f} ms",
@@ -577,10 +612,16 @@ def bench_database(label: str, url: str, instance: Path, args: argparse.Namespac
     res = measure(app, token, args.runs, lambda m: print(m))
     with app.app_context():
         db.engine.dispose()
-    kinds = ("idle", "map6-first", "map6", "map8-first", "map8", "progress.xlsx")  # each "-first" stores its map
-    if not args.no_export:
-        kinds += ("households.xlsx", "csv-floor")
-    exports = {what: run_child(url, instance, token, what) for what in kinds}
+    exports = {}
+    for zoom in (6, 8):
+        exports[f"map{zoom}-cold"] = run_child(url, instance, token, f"map{zoom}-cold")
+        with app.app_context():
+            new_day(NEW_DAY_ROUNDS + 2 * args.runs + zoom)  # the date new anywhere, the day before stored
+            db.session.remove()
+        exports[f"map{zoom}-first"] = run_child(url, instance, token, f"map{zoom}")
+        exports[f"map{zoom}"] = run_child(url, instance, token, f"map{zoom}")  # its answer stored by the first
+    kinds = ["idle", "progress.xlsx"] + ([] if args.no_export else ["households.xlsx", "csv-floor"])
+    exports |= {what: run_child(url, instance, token, what) for what in kinds}
     return report(label, res, exports)
 
 

@@ -1,4 +1,4 @@
-"""A day's summed tallies are stored for every worker, and forgotten when a change reaches that day.
+"""A day's summed tallies are stored for every worker; a change reaching that day is added from the journal.
 
 The random histories of ``test_kept_tallies`` read every date again after
 each change (so a stale stored day fails there too); these tests name the
@@ -20,7 +20,7 @@ from tracker.dbtypes import utcnow
 from tracker.extensions import db
 from tracker.households.ledger import reassign_set
 from tracker.progress import day_sums, kept, snapshots
-from tracker.progress.models import TallySnapshot, TallyState
+from tracker.progress.models import TallyJournal, TallySnapshot, TallyState
 from tracker.progress.service import counted_tallies, resolve
 
 APRIL = date(2025, 4, 20)
@@ -61,32 +61,64 @@ def test_a_day_is_summed_once_then_read_by_every_worker(client, tmp_path: Path) 
     assert _completed(client, boss, APRIL) == 2
     assert _stored() == {APRIL}
     ctx = resolve(APRIL, utcnow(), "test")
-    assert snapshots.read(get_set("test").id, APRIL) is not None
+    assert snapshots.stored_near(get_set("test").id, APRIL, 0).day == APRIL
     assert day_sums.sums(ctx) == counted_tallies(ctx)  # read back from the stored row: the same sums
     assert _completed(client, boss, APRIL) == 2
 
 
-def test_a_change_forgets_the_days_it_reaches_and_only_those(client, tmp_path: Path) -> None:
+def _journal() -> list[tuple[int, date]]:
+    return sorted((g, d) for g, d in db.session.execute(select(TallyJournal.generation, TallyJournal.day)))
+
+
+def _generations() -> dict[date, int]:
+    db.session.expire_all()
+    return {d: g for d, g in db.session.execute(select(TallySnapshot.day, TallySnapshot.generation))}
+
+
+def test_a_change_reaching_a_stored_day_is_journalled_and_read_back_with_it(client, tmp_path: Path) -> None:
     officer, boss = _setup(client, tmp_path)
     results(push(client, officer, [_household(date(2025, 3, 1))]))
     assert (_completed(client, boss, APRIL), _completed(client, boss, MAY)) == (1, 1)
-    assert _stored() == {APRIL, MAY}
-    results(push(client, officer, [_household(date(2025, 5, 1))]))  # its first delta: approved on 5 January
-    assert _stored() == set()
+    assert _stored() == {APRIL, MAY} and _journal() == []
+    summed_at = _generations()
+    results(push(client, officer, [_household(date(2025, 5, 1))]))  # its deltas: from the start (it is known)
+    assert _stored() == {APRIL, MAY} and _generations() == summed_at  # kept as they were
+    written = {day for _, day in _journal()}
+    assert written and min(written) <= APRIL
+    ctx = resolve(MAY, utcnow(), "test")
+    assert day_sums.sums(ctx) == counted_tallies(ctx)
     assert (_completed(client, boss, APRIL), _completed(client, boss, MAY)) == (1, 2)
-    # An edit whose only change is dated 10 May reaches May's sums, not April's.
+    now = snapshots.generation(get_set("test").id)
+    assert _generations() == {APRIL: now, MAY: now}  # stored again with the journal added
+    # An edit whose only change is dated 10 May reaches May's sums, not April's: nothing for April to read.
     record = _household(date(2025, 5, 2))
     household = results(push(client, officer, [record]))[0]
     assert (_completed(client, boss, APRIL), _completed(client, boss, MAY)) == (1, 3)
+    before = len(_journal())
     edited = {**record, "base_revision": household["revision"],
               "status_dates": {**record["status_dates"], "completed": "2025-05-10"}}
     assert results(push(client, boss, [edited], device="desk"))[0]["result"] == "updated"
-    assert _stored() == {APRIL}
+    assert min(day for _, day in _journal()[before:]) == date(2025, 5, 2)  # after April: nothing for it to read
     assert (_completed(client, boss, APRIL), _completed(client, boss, MAY)) == (1, 3)
     assert _completed(client, boss, date(2025, 5, 5)) == 2  # completed on 10 May now, not on 2 May
 
 
-def test_a_recount_forgets_every_day_and_a_move_the_days_it_reaches(client, tmp_path: Path) -> None:
+def test_a_day_stored_too_many_writes_ago_is_given_up_with_its_journal(client, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(snapshots, "JOURNAL_WRITES", 2)
+    officer, boss = _setup(client, tmp_path)
+    results(push(client, officer, [_household(date(2025, 3, 1))]))
+    assert _completed(client, boss, APRIL) == 1
+    for day in (2, 3):
+        results(push(client, officer, [_household(date(2025, 3, day))]))
+    assert _stored() == {APRIL} and len({g for g, _ in _journal()}) == 2
+    results(push(client, officer, [_household(date(2025, 3, 4))]))  # the third write since April was summed
+    assert _stored() == set()
+    now = snapshots.generation(get_set("test").id)
+    assert {g for g, _ in _journal()} == {now - 1}  # this write reached no stored day: not journalled
+    assert _completed(client, boss, APRIL) == 4
+
+
+def test_a_recount_forgets_every_day_and_a_move_is_journalled(client, tmp_path: Path) -> None:
     officer, boss = _setup(client, tmp_path)
     [household] = results(push(client, officer, [_household(date(2025, 3, 1))]))
     _completed(client, boss, APRIL)
@@ -105,7 +137,7 @@ def test_a_recount_forgets_every_day_and_a_move_the_days_it_reaches(client, tmp_
                         headers={"Authorization": f"Bearer {boss}"},
                         json={"revision": household["revision"], "commune": other, "note": "checked on site"})
     assert moved.status_code == 200, moved.get_json()
-    assert _stored() == set()
+    assert _stored() == {APRIL} and min(day for _, day in _journal()) <= APRIL  # the move, journalled
     _completed(client, boss, APRIL)
     after = {r["code"]: r["completed"]["total"] for r in client.get(
         f"/api/v1/progress?level=commune&as_of={APRIL}", headers={"Authorization": f"Bearer {boss}"}).get_json()["rows"]}
@@ -166,8 +198,14 @@ def test_a_day_not_stored_starts_from_the_day_before_stored(client, tmp_path: Pa
     assert day_sums.sums(ctx) == counted_tallies(ctx)  # the 19th's sums and the day rows of the 20th and 21st
     assert _stored() == {date(2025, 4, 19), date(2025, 4, 21)}
     assert _completed(client, boss, date(2025, 4, 21)) == 3
-    assert snapshots.read_before(set_id, date(2025, 4, 27), day_sums.STORED_DAYS_BEFORE)[0] == date(2025, 4, 21)
-    assert snapshots.read_before(set_id, date(2025, 4, 28), day_sums.STORED_DAYS_BEFORE) is None  # too far back
+    assert snapshots.stored_near(set_id, date(2025, 4, 27), day_sums.STORED_DAYS_NEAR).day == date(2025, 4, 21)
+    assert snapshots.stored_near(set_id, date(2025, 4, 28), day_sums.STORED_DAYS_NEAR) is None  # too far
+    # A day before the stored ones starts from the nearest, less the day rows between.
+    assert snapshots.stored_near(set_id, date(2025, 4, 14), day_sums.STORED_DAYS_NEAR).day == date(2025, 4, 19)
+    ctx = resolve(date(2025, 4, 14), utcnow(), "test")
+    assert day_sums.sums(ctx) == counted_tallies(ctx)
+    assert _completed(client, boss, date(2025, 4, 14)) == 0
+    assert _completed(client, boss, date(2025, 4, 20)) == 2  # between two stored days: the 19th's, plus the 20th
 
 
 def test_two_workers_storing_the_same_day_at_once_both_succeed(client, tmp_path: Path) -> None:
@@ -203,7 +241,7 @@ def test_two_workers_storing_the_same_day_at_once_both_succeed(client, tmp_path:
         other.commit()
         worker.join(10)
     assert outcome == [True]
-    assert snapshots.read(set_id, APRIL) == {COMMUNE_1: [1] * 21}
+    assert snapshots.stored_near(set_id, APRIL, 0).sums == {COMMUNE_1: [1] * 21}
 
 
 def test_a_day_with_no_household_yet_is_stored_and_read_back(client, tmp_path: Path) -> None:

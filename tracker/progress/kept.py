@@ -107,17 +107,17 @@ def record(changes: Iterable[Change], before: int | None) -> None:
     _upsert(acc)
     in_step = TallyState.last_revision_id.is_(None) if before is None else TallyState.last_revision_id == before
     db.session.execute(update(TallyState).where(in_step).values(last_revision_id=last_revision()))
-    _forget_days(acc)
+    _tell_stored_days(acc)
 
 
-def _forget_days(acc: dict[Key, list[int]]) -> None:
-    """The stored day sums these deltas reach are deleted (see :mod:`tracker.progress.snapshots`)."""
-    first: dict[int, date] = {}
-    for (set_id, grain, day, _, _), values in acc.items():
-        if grain == "d" and any(values) and (set_id not in first or day < first[set_id]):
-            first[set_id] = day
-    for set_id, day in sorted(first.items()):
-        snapshots.written(set_id, day)
+def _tell_stored_days(acc: dict[Key, list[int]]) -> None:
+    """Each set's day deltas told to its stored day sums (see :mod:`tracker.progress.snapshots`)."""
+    rows: dict[int, list[snapshots.JournalRow]] = defaultdict(list)
+    for (set_id, grain, day, code, support), values in acc.items():
+        if grain == "d" and any(values):
+            rows[set_id].append((day, code, support, values))
+    for set_id, deltas in sorted(rows.items()):
+        snapshots.written(set_id, min(row[0] for row in deltas), deltas)
 
 
 def _add_cumulative(acc: dict[Key, list[int]]) -> None:
@@ -244,7 +244,7 @@ def moved(boundary_set: BoundarySet, before: dict[int, tuple[str | None, bool]],
                 _add(acc, boundary_set.id, new[0], support, columns, new[1], 1)
     _add_cumulative(acc)
     _upsert(acc)
-    _forget_days(acc)
+    _tell_stored_days(acc)
 
 
 def _rows_of(acc: dict[Key, list[int]]) -> list[dict[str, Any]]:

@@ -9,7 +9,26 @@ from sqlalchemy.orm import Mapped, mapped_column
 from tracker.extensions import db
 
 
-class CommuneTally(db.Model):
+class TallyValues:
+    """The counts and money a tally row holds (see :data:`tracker.progress.tally_events.VALUES`)."""
+
+    present: Mapped[int] = mapped_column(BigInteger, default=0)
+    households: Mapped[int] = mapped_column(BigInteger, default=0)
+    started: Mapped[int] = mapped_column(BigInteger, default=0)
+    completed: Mapped[int] = mapped_column(BigInteger, default=0)
+    handed_over: Mapped[int] = mapped_column(BigInteger, default=0)
+    in_window: Mapped[int] = mapped_column(BigInteger, default=0)
+    withdrawn: Mapped[int] = mapped_column(BigInteger, default=0)
+    needs_review: Mapped[int] = mapped_column(BigInteger, default=0)
+    fund_central_budget: Mapped[int] = mapped_column(BigInteger, default=0)
+    fund_local_budget: Mapped[int] = mapped_column(BigInteger, default=0)
+    fund_social_fund: Mapped[int] = mapped_column(BigInteger, default=0)
+    fund_enterprise: Mapped[int] = mapped_column(BigInteger, default=0)
+    fund_household: Mapped[int] = mapped_column(BigInteger, default=0)
+    fund_other: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class CommuneTally(TallyValues, db.Model):
     """The sum of the tally deltas of one (set, commune, support type) on one day, or in one month.
 
     ``grain`` is ``d`` (``day`` is that day), ``m`` (``day`` is the first
@@ -34,20 +53,6 @@ class CommuneTally(db.Model):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     commune_code: Mapped[str] = mapped_column(String(32), primary_key=True)
     support_type: Mapped[str] = mapped_column(String(16), primary_key=True)
-    present: Mapped[int] = mapped_column(BigInteger, default=0)
-    households: Mapped[int] = mapped_column(BigInteger, default=0)
-    started: Mapped[int] = mapped_column(BigInteger, default=0)
-    completed: Mapped[int] = mapped_column(BigInteger, default=0)
-    handed_over: Mapped[int] = mapped_column(BigInteger, default=0)
-    in_window: Mapped[int] = mapped_column(BigInteger, default=0)
-    withdrawn: Mapped[int] = mapped_column(BigInteger, default=0)
-    needs_review: Mapped[int] = mapped_column(BigInteger, default=0)
-    fund_central_budget: Mapped[int] = mapped_column(BigInteger, default=0)
-    fund_local_budget: Mapped[int] = mapped_column(BigInteger, default=0)
-    fund_social_fund: Mapped[int] = mapped_column(BigInteger, default=0)
-    fund_enterprise: Mapped[int] = mapped_column(BigInteger, default=0)
-    fund_household: Mapped[int] = mapped_column(BigInteger, default=0)
-    fund_other: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class TallyState(db.Model):
@@ -73,8 +78,8 @@ class TallySnapshot(db.Model):
 
     ``codes`` lists the communes (one per line, ``""`` for the households no
     commune took); ``sums`` holds their sums, deflated, see
-    :mod:`tracker.progress.snapshots`. Deleted when a change to the tallies
-    dated on or before ``day`` is written.
+    :mod:`tracker.progress.snapshots`, exact at the set's tally
+    ``generation``; later writes reaching ``day`` are read from the journal.
     """
 
     __tablename__ = "tally_snapshots"
@@ -83,6 +88,26 @@ class TallySnapshot(db.Model):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     codes: Mapped[str] = mapped_column(Text)
     sums: Mapped[bytes] = mapped_column(LargeBinary)
+    # The set's tally generation the sums are exact at: the journal's later rows are added when read.
+    generation: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class TallyJournal(TallyValues, db.Model):
+    """The day deltas of one write to a set's tallies, kept while a stored day sum may need them.
+
+    A write reaching a stored day does not delete it: its deltas are kept here
+    under the write's ``generation``, and a stored day summed at generation
+    ``g`` reads back as its sums plus the rows after ``g`` dated on or before
+    it (see :mod:`tracker.progress.snapshots`).
+    """
+
+    __tablename__ = "tally_journal"
+
+    boundary_set_id: Mapped[int] = mapped_column(ForeignKey("boundary_sets.id", ondelete="CASCADE"), primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    commune_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    support_type: Mapped[str] = mapped_column(String(16), primary_key=True)
 
 
 class StoredAnswer(db.Model):

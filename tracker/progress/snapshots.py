@@ -5,25 +5,32 @@ week's running totals per commune and type, plus the days since). The sums
 of a whole set for a day change only when a change dated on or before that
 day is written, so the first report of a day stores them
 (:func:`keep`) and later first reports, in any worker or after a
-restart, read one row instead (:func:`read`).
+restart, read one row instead (:func:`stored_near`).
 
 Staying exact:
 
 * every write to a set's tallies (:func:`written`, in the writer's
-  transaction) moves the set's ``generation`` and deletes the stored days
-  the change reaches (on or after its earliest delta; all of them after a
-  recount);
+  transaction) moves the set's ``generation``. A stored day is kept with
+  the generation it was summed at; the write's day deltas go to the
+  journal (``tally_journal``) when they reach a stored day, and a stored
+  day reads back as its sums plus the journal rows written since, dated on
+  or before it (:func:`journal_since`). A recount deletes every stored day
+  and the journal;
 * :func:`keep` stores a day's sums only if the generation is still the one
   read before they were summed (``since``), checked and written in a
   transaction of its own that holds the set's tally state: a write that
-  committed in between makes it skip; a write after it deletes the row;
+  committed in between makes it skip;
 * reports use them only where the kept tallies cover the report at all
   (``kept.covers``), and only for the whole set (no scope, every commune).
 
-A day not stored yet is summed from the last stored day of the week before
-it plus the day rows since (a day's changes, not a week's running totals
-and days), when there is one: a deadline day's pushes delete that day's
-sums again and again, not the day before's.
+So new households (whose deltas reach every day) or a late status update
+cost the next report a few journal rows, not a new sum of 35,000 rows.
+Days stored more than ``JOURNAL_WRITES`` writes ago are given up, with the
+journal rows only they needed.
+
+A day not stored yet is summed from the nearest stored day at most a week
+away plus (or less) the day rows between: a deadline day's first report
+starts from the day before's.
 
 Storing is a courtesy: when a writer holds the database (SQLite) or the
 set's tally state (PostgreSQL), it is skipped rather than waited for (the
@@ -33,21 +40,32 @@ from __future__ import annotations
 
 import logging
 import zlib
+from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 
 from tracker.extensions import db
-from tracker.progress.models import StoredAnswer, TallySnapshot, TallyState
+from tracker.progress.models import StoredAnswer, TallyJournal, TallySnapshot, TallyState
+from tracker.progress.tally_events import VALUES
 
 log = logging.getLogger(__name__)
 
 Sums = dict[str, list[int]]
+JournalRow = tuple[date, str, str, list[int]]  # day, commune code, support type, values
+# A stored day summed this many writes to its set ago is given up (its journal could be long).
+JOURNAL_WRITES = 200
+
+
+class Stored(NamedTuple):
+    day: date
+    generation: int
+    sums: Sums
 
 
 def generation(set_id: int) -> int | None:
@@ -55,53 +73,75 @@ def generation(set_id: int) -> int | None:
     return db.session.scalar(select(TallyState.generation).where(TallyState.boundary_set_id == set_id))
 
 
-def written(set_id: int, first_day: date | None) -> None:
-    """A write to the set's tallies reaching ``first_day`` and later (None: every day); the writer's transaction.
+def written(set_id: int, first_day: date | None, rows: Sequence[JournalRow] = ()) -> None:
+    """A write to the set's tallies, its day deltas ``rows``, reaching ``first_day`` and later (None: every day).
 
-    The stored sums and answers of those days are deleted.
+    In the writer's transaction. The set's generation moves on; the stored
+    answers of the days reached are deleted; the stored day sums stay, and
+    ``rows`` go to the journal when a stored day is reached (after a recount,
+    None, every stored day and the journal are deleted instead).
 
     The state row is updated first: a concurrent :func:`keep` holding it makes
-    this wait, then its row is deleted here.
+    this wait, then sees its row.
     """
-    db.session.execute(update(TallyState).where(TallyState.boundary_set_id == set_id)
-                       .values(generation=TallyState.generation + 1))
-    for model in (TallySnapshot, StoredAnswer):
-        gone = delete(model).where(model.boundary_set_id == set_id)
-        if first_day is not None:
-            gone = gone.where(model.day >= first_day)
-        db.session.execute(gone)
+    now = db.session.scalar(update(TallyState).where(TallyState.boundary_set_id == set_id)
+                            .values(generation=TallyState.generation + 1).returning(TallyState.generation))
+    answers = delete(StoredAnswer).where(StoredAnswer.boundary_set_id == set_id)
+    if first_day is None:
+        db.session.execute(answers)
+        for model in (TallySnapshot, TallyJournal):
+            db.session.execute(delete(model).where(model.boundary_set_id == set_id))
+        return
+    db.session.execute(answers.where(StoredAnswer.day >= first_day))
+    if now is None or not rows:
+        return
+    # Days stored so long ago that their journal would be long are given up, and the journal they needed.
+    db.session.execute(delete(TallySnapshot).where(TallySnapshot.boundary_set_id == set_id,
+                                                   TallySnapshot.generation < now - JOURNAL_WRITES))
+    db.session.execute(delete(TallyJournal).where(TallyJournal.boundary_set_id == set_id,
+                                                  TallyJournal.generation <= now - JOURNAL_WRITES))
+    reached = select(TallySnapshot.day).where(TallySnapshot.boundary_set_id == set_id,
+                                              TallySnapshot.day >= first_day).limit(1)
+    if db.session.scalar(reached) is not None:
+        db.session.execute(insert(TallyJournal), [
+            {"boundary_set_id": set_id, "generation": now, "day": day, "commune_code": code,
+             "support_type": support, **dict(zip(VALUES, values))} for day, code, support, values in rows])
 
 
-def read(set_id: int, day: date) -> Sums | None:
-    """The stored sums of ``day`` by commune code (``""``: no commune), or None."""
-    row = db.session.execute(select(TallySnapshot.codes, TallySnapshot.sums)
-                             .where(TallySnapshot.boundary_set_id == set_id, TallySnapshot.day == day)).first()
+def stored_near(set_id: int, day: date, days: int) -> Stored | None:
+    """The stored sums of ``day``, else of the nearest stored day at most ``days`` away (before, on a tie).
+
+    Exact at the generation they were summed at: see :func:`journal_since`.
+    """
+    near = db.session.scalars(select(TallySnapshot.day).where(
+        TallySnapshot.boundary_set_id == set_id, TallySnapshot.day >= day - timedelta(days=days),
+        TallySnapshot.day <= day + timedelta(days=days))).all()
+    if not near:
+        return None
+    nearest = min(near, key=lambda d: (abs((d - day).days), d))
+    row = db.session.execute(select(TallySnapshot.day, TallySnapshot.generation, TallySnapshot.codes,
+                                    TallySnapshot.sums)
+                             .where(TallySnapshot.boundary_set_id == set_id, TallySnapshot.day == nearest)).first()
     if row is None:
         return None
     if not row.codes:
-        return {}  # a day with no household known yet
+        return Stored(row.day, row.generation, {})  # a day with no household known yet
     codes = row.codes.split("\n")
     values = np.frombuffer(zlib.decompress(row.sums), dtype="<i8").reshape(len(codes), -1).tolist()
-    return dict(zip(codes, values))
+    return Stored(row.day, row.generation, dict(zip(codes, values)))
 
 
-def read_before(set_id: int, day: date, days: int) -> tuple[date, Sums] | None:
-    """The stored sums of the last day before ``day``, no more than ``days`` before it, with that day."""
-    earlier = db.session.scalar(select(TallySnapshot.day).where(
-        TallySnapshot.boundary_set_id == set_id, TallySnapshot.day < day,
-        TallySnapshot.day >= day - timedelta(days=days)).order_by(TallySnapshot.day.desc()).limit(1))
-    if earlier is None:
-        return None
-    found = read(set_id, earlier)
-    return None if found is None else (earlier, found)
+def journal_since(stored: Stored) -> list[Any]:
+    """What picks the journal rows a stored day lacks: written after its generation, dated on or before it."""
+    return [TallyJournal.generation > stored.generation, TallyJournal.day <= stored.day]
 
 
 def keep(set_id: int, day: date, since: int, sums: Sums) -> bool:
-    """Store ``sums`` as ``day``'s if the set's generation is still ``since``; True when stored."""
+    """Store ``sums`` as ``day``'s, exact at generation ``since``, if that is still the set's; True when stored."""
     codes = list(sums)
     values = np.array([sums[c] for c in codes], dtype="<i8")
     return store(TallySnapshot, set_id, since, {"day": day},
-                 {"codes": "\n".join(codes), "sums": zlib.compress(values.tobytes(), 1)})
+                 {"codes": "\n".join(codes), "sums": zlib.compress(values.tobytes(), 1), "generation": since})
 
 
 def store(model: type[db.Model], set_id: int, since: int, key: dict[str, Any], values: dict[str, Any]) -> bool:
