@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import func, select, update
 
 from tests.sync_support import COMMUNE_1, COMMUNE_2, load_communes, make_user, push, results, token
@@ -30,6 +31,11 @@ MAY = date(2025, 5, 20)
 def _stored() -> set[date]:
     db.session.expire_all()
     return set(db.session.scalars(select(TallySnapshot.day)))
+
+
+def _ones() -> snapshots.Sums:
+    """Sums of one commune, every figure 1."""
+    return snapshots.Sums([COMMUNE_1], np.ones((1, snapshots.WIDTH), dtype=np.int64))
 
 
 def _completed(client: Any, auth: str, as_of: date) -> int:
@@ -149,7 +155,7 @@ def test_sums_taken_before_a_write_are_not_stored_after_it(client, tmp_path: Pat
     results(push(client, officer, [_household(date(2025, 3, 1))]))
     set_id = get_set("test").id
     since = snapshots.generation(set_id)
-    stale = {COMMUNE_1: [1] * 21}
+    stale = _ones()
     results(push(client, officer, [_household(date(2025, 3, 2))]))  # a write between the sum and the store
     assert snapshots.keep(set_id, APRIL, since, stale) is False
     assert _stored() == set()
@@ -177,7 +183,7 @@ def test_a_writer_holding_the_set_makes_the_store_skip_not_wait(client, tmp_path
     db.session.commit()
     db.session.execute(update(TallyState).where(TallyState.boundary_set_id == set_id)
                        .values(generation=TallyState.generation))  # a write in progress (not committed)
-    assert snapshots.keep(set_id, APRIL, since, {COMMUNE_1: [1] * 21}) is False
+    assert snapshots.keep(set_id, APRIL, since, _ones()) is False
     db.session.rollback()
     assert _stored() == set()
 
@@ -231,7 +237,7 @@ def test_two_workers_storing_the_same_day_at_once_both_succeed(client, tmp_path:
         def store() -> None:
             with client.application.app_context():
                 try:
-                    outcome.append(snapshots.keep(set_id, APRIL, since, {COMMUNE_1: [1] * 21}))
+                    outcome.append(snapshots.keep(set_id, APRIL, since, _ones()))
                 except Exception as exc:  # noqa: BLE001 - the defect: an error instead of a stored day
                     outcome.append(exc)
 
@@ -241,7 +247,8 @@ def test_two_workers_storing_the_same_day_at_once_both_succeed(client, tmp_path:
         other.commit()
         worker.join(10)
     assert outcome == [True]
-    assert snapshots.stored_near(set_id, APRIL, 0).sums == {COMMUNE_1: [1] * 21}
+    stored = snapshots.stored_near(set_id, APRIL, 0).sums
+    assert (stored.codes, stored.values.tolist()) == ([COMMUNE_1], [[1] * snapshots.WIDTH])
 
 
 def test_a_day_with_no_household_yet_is_stored_and_read_back(client, tmp_path: Path) -> None:

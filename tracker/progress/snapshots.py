@@ -39,7 +39,6 @@ request that summed may itself be inside a write).
 from __future__ import annotations
 
 import logging
-import zlib
 from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any, NamedTuple
@@ -49,14 +48,24 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
+from zlib_ng import zlib_ng
 
 from tracker.extensions import db
 from tracker.progress.models import StoredAnswer, TallyJournal, TallySnapshot, TallyState
-from tracker.progress.tally_events import VALUES
+from tracker.progress.tally_events import COUNTS, VALUES
 
 log = logging.getLogger(__name__)
 
-Sums = dict[str, list[int]]
+
+
+class Sums(NamedTuple):
+    """Per commune code (``""``: no commune), a row of sums: present, the counts by support type, the funding."""
+
+    codes: list[str]
+    values: np.ndarray  # (len(codes), WIDTH) int64
+
+
+WIDTH = len(VALUES) + len(COUNTS)  # each count once per support type
 JournalRow = tuple[date, str, str, list[int]]  # day, commune code, support type, values
 # A stored day summed this many writes to its set ago is given up (its journal could be long).
 JOURNAL_WRITES = 200
@@ -64,7 +73,7 @@ JOURNAL_WRITES = 200
 
 class Stored(NamedTuple):
     day: date
-    generation: int
+    generation: int  # the set's tally generation the sums are exact at
     sums: Sums
 
 
@@ -124,11 +133,9 @@ def stored_near(set_id: int, day: date, days: int) -> Stored | None:
                              .where(TallySnapshot.boundary_set_id == set_id, TallySnapshot.day == nearest)).first()
     if row is None:
         return None
-    if not row.codes:
-        return Stored(row.day, row.generation, {})  # a day with no household known yet
-    codes = row.codes.split("\n")
-    values = np.frombuffer(zlib.decompress(row.sums), dtype="<i8").reshape(len(codes), -1).tolist()
-    return Stored(row.day, row.generation, dict(zip(codes, values)))
+    codes = row.codes.split("\n") if row.codes else []  # none: a day with no household known yet
+    values = np.frombuffer(zlib_ng.decompress(row.sums), dtype="<i8").reshape(len(codes), WIDTH)
+    return Stored(row.day, row.generation, Sums(codes, values))
 
 
 def journal_since(stored: Stored) -> list[Any]:
@@ -138,10 +145,9 @@ def journal_since(stored: Stored) -> list[Any]:
 
 def keep(set_id: int, day: date, since: int, sums: Sums) -> bool:
     """Store ``sums`` as ``day``'s, exact at generation ``since``, if that is still the set's; True when stored."""
-    codes = list(sums)
-    values = np.array([sums[c] for c in codes], dtype="<i8")
+    packed = zlib_ng.compress(np.ascontiguousarray(sums.values, dtype="<i8").tobytes(), 1)
     return store(TallySnapshot, set_id, since, {"day": day},
-                 {"codes": "\n".join(codes), "sums": zlib.compress(values.tobytes(), 1), "generation": since})
+                 {"codes": "\n".join(sums.codes), "sums": packed, "generation": since})
 
 
 def store(model: type[db.Model], set_id: int, since: int, key: dict[str, Any], values: dict[str, Any]) -> bool:
