@@ -120,8 +120,15 @@ def test_a_day_stored_too_many_writes_ago_is_given_up_with_its_journal(client, t
     results(push(client, officer, [_household(date(2025, 3, 4))]))  # the third write since April was summed
     assert _stored() == set()
     now = snapshots.generation(get_set("test").id)
-    assert {g for g, _ in _journal()} == {now - 1}  # this write reached no stored day: not journalled
-    assert _completed(client, boss, APRIL) == 4
+    assert {g for g, _ in _journal()} == {now - 2, now - 1}  # this write reached no stored day: not journalled
+    assert _completed(client, boss, APRIL) == 4  # summed afresh, then stored
+    stored_at = snapshots.generation(get_set("test").id)
+    for day in (5, 6):
+        results(push(client, officer, [_household(date(2025, 3, day))]))
+    # The journal is kept twice as long as the days: a report that has just read a day given up still finds it.
+    assert _stored() == {APRIL}
+    assert {g for g, _ in _journal()} == {stored_at - 1, stored_at + 1, stored_at + 2}
+    assert _completed(client, boss, APRIL) == 6
 
 
 def test_a_recount_forgets_every_day_and_a_move_is_journalled(client, tmp_path: Path) -> None:

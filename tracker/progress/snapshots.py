@@ -25,8 +25,8 @@ Staying exact:
 
 So new households (whose deltas reach every day) or a late status update
 cost the next report a few journal rows, not a new sum of 35,000 rows.
-Days stored more than ``JOURNAL_WRITES`` writes ago are given up, with the
-journal rows only they needed.
+Days stored more than ``JOURNAL_WRITES`` writes ago are given up, and the
+journal rows only they needed after twice as many writes.
 
 A day not stored yet is summed from the nearest stored day at most a week
 away plus (or less) the day rows between: a deadline day's first report
@@ -104,11 +104,12 @@ def written(set_id: int, first_day: date | None, rows: Sequence[JournalRow] = ()
     db.session.execute(answers.where(StoredAnswer.day >= first_day))
     if now is None or not rows:
         return
-    # Days stored so long ago that their journal would be long are given up, and the journal they needed.
+    # Days stored so long ago that their journal would be long are given up, then the journal they needed,
+    # twice as late: a report that read such a day just before it went still finds every row it needs.
     db.session.execute(delete(TallySnapshot).where(TallySnapshot.boundary_set_id == set_id,
                                                    TallySnapshot.generation < now - JOURNAL_WRITES))
     db.session.execute(delete(TallyJournal).where(TallyJournal.boundary_set_id == set_id,
-                                                  TallyJournal.generation <= now - JOURNAL_WRITES))
+                                                  TallyJournal.generation <= now - 2 * JOURNAL_WRITES))
     reached = select(TallySnapshot.day).where(TallySnapshot.boundary_set_id == set_id,
                                               TallySnapshot.day >= first_day).limit(1)
     if db.session.scalar(reached) is not None:
