@@ -116,8 +116,8 @@ def _tell_stored_days(acc: dict[Key, list[int]]) -> None:
     for (set_id, grain, day, code, support), values in acc.items():
         if grain == "d" and any(values):
             rows[set_id].append((day, code, support, values))
-    for set_id, deltas in sorted(rows.items()):
-        snapshots.written(set_id, min(row[0] for row in deltas), deltas)
+    for set_id, written in sorted(rows.items()):
+        snapshots.written(set_id, min(row[0] for row in written), written)
 
 
 def _add_cumulative(acc: dict[Key, list[int]]) -> None:
