@@ -211,6 +211,32 @@ def test_patch_of_a_known_hash_proves_possession_before_answering(client, tokens
     _error(patch(client, tokens["two"], name, bytes(len(data) - 100), offset=100), 422, "hash_mismatch")
 
 
+def test_a_second_uploader_of_the_same_bytes_is_told_the_photo_is_held(client, tokens: dict[str, str]) -> None:
+    """Two officers photograph the same document: the second proved they hold it, so no phone uploads it forever."""
+    data = image_bytes(size=(260, 180))
+    name = sha(data)
+    assert client.put(f"/api/v1/photos/{name}", data=data, headers=bearer(tokens["one"]),
+                      content_type="image/jpeg").status_code == 201
+    resumed = image_bytes(size=(270, 180))
+    assert client.put(f"/api/v1/photos/{sha(resumed)}", data=resumed, headers=bearer(tokens["one"]),
+                      content_type="image/jpeg").status_code == 201
+    assert client.put(f"/api/v1/photos/{name}", data=data, headers=bearer(tokens["two"]),
+                      content_type="image/jpeg").status_code == 201
+    assert patch(client, tokens["two"], sha(resumed), resumed, offset=0, length=len(resumed)).status_code == 204
+    for held in (name, sha(resumed)):
+        assert head(client, tokens["two"], held).headers.get("Upload-Offset") == str(
+            len(data if held == name else resumed)), held
+    # Their colleague, who uploaded nothing, learns nothing from it.
+    make_user("four", "commune_officer", [COMMUNE_2])
+    assert head(client, token(client, "four", device="phone-four"), name).status_code == 404
+    photos = [{"sha256": name, "stage": "before"}, {"sha256": sha(resumed), "stage": "after"}]
+    theirs = household(declared_commune=COMMUNE_2, location={**INSIDE_2}, photos=photos)
+    answer = one(push(client, tokens["two"], [theirs], device="phone-two"))
+    assert answer["result"] == "created" and answer["missing_photos"] == []
+    shown = client.get(f"/api/v1/households/{theirs['id']}", headers=bearer(tokens["two"])).get_json()
+    assert shown["missing_photos"] == []
+
+
 def test_the_push_receipt_confirms_no_photo_outside_the_caller_s_scope(client, tokens: dict[str, str]) -> None:
     data = image_bytes(size=(180, 120))
     name = sha(data)

@@ -182,6 +182,15 @@ class Photo(db.Model):
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class PhotoHolder(db.Model):
+    """A user who uploaded a photo's bytes after someone else had: they proved they hold it, so they may know of it."""
+
+    __tablename__ = "photo_holders"
+
+    sha256: Mapped[str] = mapped_column(ForeignKey("photos.sha256", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+
+
 class SyncBatch(db.Model):
     """A push already answered: a resend of the same batch gets the same answer.
 

@@ -21,7 +21,7 @@ from tracker.audit import service as audit
 from tracker.dbtypes import utcnow
 from tracker.errors import ApiError
 from tracker.extensions import db
-from tracker.households.models import Photo
+from tracker.households.models import Photo, PhotoHolder
 from tracker.photos.blobs import BlobMissing, Blobs, LocalBlobs
 from tracker.photos.images import ImageRejected, inspect
 from tracker.photos.storage import PhotoStorage
@@ -66,12 +66,15 @@ def photo_json(photo: Photo) -> dict[str, Any]:
 
 
 def visible(caller: Principal, photo: Photo) -> bool:
-    """May the caller know of this photo? Managers always; others when they uploaded it
-    or when a household in their scope (any revision) names it, in a revision
-    someone else wrote: naming a hash in one's own record proves nothing, or
-    any writer could learn of any photo by pushing its hash first."""
+    """May the caller know of this photo? Managers always; others when they uploaded its
+    bytes (first, or after someone else: :func:`finish`), or when a household
+    in their scope (any revision) names it, in a revision someone else wrote:
+    naming a hash in one's own record proves nothing, or any writer could
+    learn of any photo by pushing its hash first."""
     scope = caller.commune_scope()
     if scope is None or photo.uploaded_by == caller.user_id:
+        return True
+    if db.session.get(PhotoHolder, (photo.sha256, caller.user_id)) is not None:
         return True
     from tracker.households.models import HouseholdRevision
     from tracker.households.scope import revision_in_scope
@@ -123,6 +126,10 @@ def finish(caller: Principal, sha: str, source: IO[bytes], size: int) -> Photo:
     """
     existing = db.session.get(Photo, sha)
     if existing is not None:
+        if caller.user_id is not None and existing.uploaded_by != caller.user_id:  # may know of it (visible())
+            db.session.execute(_insert(PhotoHolder).values(sha256=sha, user_id=caller.user_id)
+                               .on_conflict_do_nothing(index_elements=["sha256", "user_id"]))
+            db.session.commit()
         return existing
     source.seek(0)
     try:
@@ -137,8 +144,7 @@ def finish(caller: Principal, sha: str, source: IO[bytes], size: int) -> Photo:
         "height": info.height, "exif_lat": info.exif_lat, "exif_lon": info.exif_lon,
         "exif_taken_at": info.exif_taken_at, "uploaded_by": caller.user_id, "stored_at": utcnow(),
     }
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    inserted = db.session.scalar(insert(Photo.__table__).values(**row)
+    inserted = db.session.scalar(_insert(Photo).values(**row)
                                  .on_conflict_do_nothing(index_elements=["sha256"]).returning(Photo.sha256))
     if inserted is not None:  # a concurrent finisher of the same photo audits nothing twice
         audit.record("photo.store", actor_id=caller.user_id, actor_name=caller.username,
@@ -153,6 +159,11 @@ def finish(caller: Principal, sha: str, source: IO[bytes], size: int) -> Photo:
     photo = db.session.get(Photo, sha)
     assert photo is not None
     return photo
+
+
+def _insert(model: type[db.Model]) -> Any:
+    """An INSERT of ``model`` that can skip a row already there, on either database."""
+    return (pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert)(model.__table__)
 
 
 def make_thumbnail(sha: str) -> bool:
