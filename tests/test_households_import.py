@@ -186,5 +186,19 @@ def test_missing_file(runner, tmp_path: Path) -> None:
     assert result.exit_code == 1 and "no such file" in result.output
 
 
+def test_a_declared_set_column_names_the_map_of_the_declared_commune(runner, tmp_path: Path) -> None:
+    load_province(tmp_path)
+    header = [*HEADER, "declared_set"]
+    path = _write_csv(tmp_path / "maps.csv", [[*_flat("90001"), "t"], [*_flat("90002"), "no-such-map"],
+                                              [*_flat("90003"), ""]], header)
+    result = runner.invoke(args=["households", "import", str(path)])
+    assert result.exit_code == 1 and "1 row(s) not imported" in result.output, result.output
+    stored = {r.data["declared_commune"]: r.data.get("declared_set") for r in db.session.scalars(select(HouseholdRevision))}
+    assert stored == {"90001": "t", "90003": None}  # an empty cell: the map in force when it was captured
+    with open(tmp_path / "maps.errors.csv", encoding="utf-8-sig") as handle:
+        [problem] = list(csv.DictReader(handle))
+    assert (problem["row"], problem["field"]) == ("3", "declared_set") and "no-such-map" in problem["message"]
+
+
 def test_flat_columns_cover_the_record() -> None:
     assert {"lat", "lon", "accuracy_m", "fund_enterprise", "withdrawn_on", "captured_at", "id"} <= set(FLAT_COLUMNS)

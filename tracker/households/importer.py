@@ -33,7 +33,7 @@ VN = timezone(timedelta(hours=7))
 NAMESPACE = uuid.UUID("6f1c1d8e-2b64-4f0e-9a3c-7d2f5e1b9a40")  # ids of imported rows without one
 STAGES = tuple(s for s in STATUSES)
 TEXT_COLUMNS = ("id", "household_head", "ethnicity", "category", "national_id", "village", "declared_commune",
-                "support_type", "status", "captured_at", "note")
+                "declared_set", "support_type", "status", "captured_at", "note")
 FLAT_COLUMNS = (
     TEXT_COLUMNS + ("members", "lat", "lon", "accuracy_m")
     + tuple(f"{s}_on" for s in STAGES) + tuple(f"fund_{s}" for s in FUNDING_SOURCES)
