@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from tracker.progress.pace import Finish, finish, pace, percent, reached_on, window_start
+from tracker.progress.pace import Finish, finish, pace, percent, reached_on, status_on, window_start
 
 AS_OF = date(2025, 4, 16)
 DEADLINE = date(2025, 5, 19)
@@ -169,3 +169,20 @@ def test_a_withdrawal_after_the_finish_leaves_the_day_it_first_reached_the_plan(
 def test_nothing_planned_has_no_finish_day() -> None:
     assert reached_on({date(2025, 5, 1): 1}, 0, date(2025, 6, 1)) is None
     assert reached_on({}, 1, date(2025, 6, 1)) is None
+
+
+D = date(2025, 4, 16)
+
+
+@pytest.mark.parametrize(("dates", "expected"), [
+    ((None,) * 6, "surveyed"),  # no date at all: a record as surveyed
+    ((None, None, None, None, None, date(2025, 5, 1)), "surveyed"),  # withdrawn later, nothing else dated
+    ((date(2025, 1, 2), date(2025, 2, 1), date(2025, 3, 1), None, None, None), "started"),
+    ((date(2025, 1, 2), date(2025, 2, 1), date(2025, 5, 1), None, None, None), "approved"),  # started after D
+    ((None, None, date(2025, 5, 1), None, None, None), None),  # its first stage still to come: not yet entered
+    ((date(2025, 1, 2), None, None, D, date(2025, 4, 20), None), "completed"),  # on D itself
+    ((date(2025, 1, 2), None, None, D, None, D), "withdrawn"),  # withdrawn on D wins over every stage
+    ((None, None, None, None, date(2025, 3, 3), None), "handed_over"),  # a missing earlier stage is no matter
+])
+def test_status_on_takes_the_last_stage_reached_by_the_day(dates: tuple, expected: str | None) -> None:
+    assert status_on(dates, D) == expected

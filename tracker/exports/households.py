@@ -8,7 +8,7 @@ status and dates as of ``as_of``. Labels and unit names are looked up once per e
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -27,27 +27,12 @@ from tracker.exports.service import (
 from tracker.exports.writers import primed
 from tracker.extensions import db
 from tracker.households.models import HouseholdRevision, RevisionAssignment
+from tracker.progress.pace import status_on
 from tracker.progress.service import ReportContext, context_from_args, known_filter
 
 CHUNK_ROWS = 5000
 MADE_VALUES = 4096
 DATED = STAGES + ("withdrawn",)
-WITHDRAWN = len(STAGES)
-
-
-def status_on(dates: Sequence[date | None], as_of: date) -> str | None:
-    """The status on ``as_of`` from the dates of ``DATED``; None before the household entered."""
-    withdrawn = dates[WITHDRAWN]
-    if withdrawn is not None and withdrawn <= as_of:
-        return "withdrawn"
-    entered = False
-    for index in range(WITHDRAWN - 1, -1, -1):
-        day = dates[index]
-        if day is not None:
-            if day <= as_of:
-                return STAGES[index]
-            entered = True
-    return None if entered else "surveyed"
 
 
 # Dates and times come back as the driver gives them (PostgreSQL: date and datetime objects, SQLite: ISO text)

@@ -40,6 +40,8 @@ import numpy as np
 
 from sync.vocabulary import STAGES
 
+WITHDRAWN = len(STAGES)  # where a household's dates (in the order of STATUSES) hold its withdrawal
+
 WINDOW_DAYS = 14
 PACE_DECIMALS = 2
 
@@ -209,18 +211,23 @@ def reached_on(deltas: Mapping[date, int], planned: int, as_of: date) -> date | 
     return None
 
 
-def status_on(dates: Mapping[str, date | None], as_of: date) -> str | None:
-    """A household's status on ``as_of`` from its stage dates (``withdrawn`` included).
+def status_on(dates: Sequence[date | None], as_of: date) -> str | None:
+    """A household's status on ``as_of`` from its dates, in the order of ``STATUSES`` (``withdrawn`` last).
 
     The last stage reached by that day; ``withdrawn`` once withdrawn; None
     when its first dated stage is still to come (not yet in the programme);
     ``surveyed`` for a record with no date at all. The rules the roll-up's
-    counts follow, so a map's dots agree with its figures.
+    counts follow, so a map's dots and the households export agree with its
+    figures. A plain loop: the export asks it once per household.
     """
-    withdrawn = dates.get("withdrawn")
+    withdrawn = dates[WITHDRAWN]
     if withdrawn is not None and withdrawn <= as_of:
         return "withdrawn"
-    reached = [s for s in STAGES if (d := dates.get(s)) is not None and d <= as_of]
-    if reached:
-        return reached[-1]
-    return None if any(dates.get(s) for s in STAGES) else "surveyed"
+    entered = False
+    for index in range(WITHDRAWN - 1, -1, -1):
+        day = dates[index]
+        if day is not None:
+            if day <= as_of:
+                return STAGES[index]
+            entered = True
+    return None if entered else "surveyed"

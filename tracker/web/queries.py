@@ -191,7 +191,7 @@ def map_points(
         query = query.where(RevisionAssignment.commune_code == commune)
     out = []
     for lon, lat, details, code, *dates in db.session.execute(query.limit(limit + 1)):
-        status = status_on(dict(zip(STATUSES, dates)), as_of)
+        status = status_on(dates, as_of)
         # a recognised lat/lon swap is drawn where the household really is
         if details and "swapped_coordinates" in (details.get("flags") or []) and details.get("lat") is not None:
             lat, lon = details["lat"], details["lon"]
