@@ -256,6 +256,34 @@ def test_prune_removes_old_finished_jobs_and_their_files(app: Flask, runner, tmp
     assert db.session.get(Job, job_id) is None and storage().blobs.size(key) is None
 
 
+def test_the_server_prunes_old_finished_jobs_itself_now_and_then(app: Flask, tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from tracker.dbtypes import utcnow
+    from tracker.photos.service import storage
+
+    scenario(tmp_path)
+    app.config["EXPORT_INLINE_ROWS"] = 0
+    client = app.test_client()
+    url = f"/api/v1/export/households.csv?as_of={AS_OF}"
+    old = client.get(url, headers=bearer("manager")).get_json()["id"]
+    key = _job(old).result["key"]
+    db.session.get(Job, old).finished_at = utcnow() - timedelta(days=31)
+    db.session.commit()
+    recent = client.get(url, headers=bearer("manager")).get_json()["id"]  # pruned at most hourly: not yet
+    assert db.session.get(Job, old) is not None
+    app.extensions.pop("jobs_pruned_at")
+    app.config["JOB_KEEP_DAYS"] = 0  # never
+    client.get(url, headers=bearer("manager"))
+    assert db.session.get(Job, old) is not None
+    app.extensions.pop("jobs_pruned_at", None)
+    app.config["JOB_KEEP_DAYS"] = 30
+    client.get(url, headers=bearer("manager"))
+    db.session.expire_all()
+    assert db.session.get(Job, old) is None and storage().blobs.size(key) is None
+    assert _job(recent).status == "done"  # a job of today stays
+
+
 def test_with_redis_down_an_export_is_503_and_a_thumbnail_is_made_here(app: Flask, runner, tmp_path: Path) -> None:
     from tests.sync_support import free_port
 

@@ -63,6 +63,7 @@ def from_environment(env: dict[str, str] | None = None) -> dict[str, Any]:
         "JOB_RETRY_BACKOFF_MS": _int(env, "JOB_RETRY_BACKOFF_MS", 5000),
         "JOB_HEARTBEAT_SECONDS": _int(env, "JOB_HEARTBEAT_SECONDS", 60),
         "JOB_MAINTENANCE_CHANCE": _int(env, "JOB_MAINTENANCE_CHANCE", 10_000),
+        "JOB_KEEP_DAYS": _int(env, "JOB_KEEP_DAYS", 30),
         "JOB_TIME_LIMIT_SECONDS": _int(env, "JOB_TIME_LIMIT_SECONDS", 3600),
         "JOB_MODULES": env.get("JOB_MODULES", ""),
         "EXPORT_INLINE_ROWS": _int(env, "EXPORT_INLINE_ROWS", 20_000),

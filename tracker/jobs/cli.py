@@ -50,20 +50,9 @@ def show_command(job_id: str) -> None:
               help="Remove finished jobs older than this, with the files of export jobs.")
 def prune_command(days: int) -> None:
     """Remove finished jobs (and their export files) older than DAYS days."""
-    from datetime import timedelta
+    from tracker.jobs.service import prune
 
-    from sqlalchemy import select
-
-    from tracker.dbtypes import utcnow
-    from tracker.photos.service import storage
-
-    old = list(db.session.scalars(select(Job).where(Job.status.in_(("done", "failed")),
-                                                    Job.finished_at <= utcnow() - timedelta(days=days))))
-    storage().blobs.delete(job.result["key"] for job in old if job.result and job.result.get("key"))
-    for job in old:
-        db.session.delete(job)
-    db.session.commit()
-    click.echo(f"Removed {len(old)} finished jobs older than {days} days.")
+    click.echo(f"Removed {prune(days)} finished jobs older than {days} days.")
 
 
 def describe(job: Job) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from flask import Flask, current_app
 from tracker.extensions import db
 from tracker.jobs import runner
 from tracker.jobs.models import Job
+from tracker.jobs.service import prune_now_and_then
 
 log = logging.getLogger(__name__)
 ACTOR = "tracker_job"
@@ -43,6 +44,7 @@ def start(kind: str, args: dict[str, Any], owner_id: int | None = None, here_if_
     """
     if kind not in runner.KINDS:
         raise LookupError(f"no job kind named {kind!r}")
+    prune_now_and_then()
     job = Job(id=uuid.uuid4().hex, kind=kind, args=args, owner_id=owner_id, status="queued", done=0, attempts=0)
     db.session.add(job)
     db.session.commit()

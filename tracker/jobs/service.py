@@ -1,16 +1,23 @@
 """Looking up a job for a caller, and what is shown of it."""
 from __future__ import annotations
 
+import logging
 import re
+import time
+from datetime import timedelta
 from typing import IO, Any
 
-from flask import url_for
+from flask import current_app, url_for
+from sqlalchemy import select
 
 from tracker.accounts.auth import Principal
 from tracker.extensions import db
 from tracker.jobs.models import Job
 
+log = logging.getLogger(__name__)
+
 JOB_ID = re.compile(r"[0-9a-f]{32}")
+PRUNE_EVERY_SECONDS = 3600.0  # the server's own pruning of finished jobs, at most this often per process
 
 
 class JobNotFound(LookupError):
@@ -81,3 +88,34 @@ def chunks(handle: IO[bytes], size: int = 64 * 1024) -> Any:
     with handle:
         while chunk := handle.read(size):
             yield chunk
+
+
+def prune(days: int) -> int:
+    """Remove the finished jobs (done or failed) older than ``days`` days, with their export files; how many."""
+    from tracker.dbtypes import utcnow
+    from tracker.photos.service import storage
+
+    old = list(db.session.scalars(select(Job).where(Job.status.in_(("done", "failed")),
+                                                    Job.finished_at <= utcnow() - timedelta(days=days))))
+    storage().blobs.delete(job.result["key"] for job in old if job.result and job.result.get("key"))
+    for job in old:
+        db.session.delete(job)
+    db.session.commit()
+    return len(old)
+
+
+def prune_now_and_then() -> None:
+    """Prune finished jobs older than ``JOB_KEEP_DAYS`` from within the server, at most once an hour per process.
+
+    Every photo makes a thumbnail job: without this the table grows by one
+    row per photo until someone runs ``flask jobs prune``.
+    """
+    days = current_app.config["JOB_KEEP_DAYS"]
+    now = time.monotonic()
+    last = current_app.extensions.get("jobs_pruned_at")
+    if days <= 0 or (last is not None and now - last < PRUNE_EVERY_SECONDS):
+        return
+    current_app.extensions["jobs_pruned_at"] = now
+    removed = prune(days)
+    if removed:
+        log.info("pruned %d finished jobs older than %d days", removed, days)
