@@ -4,7 +4,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Table
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.types import TypeDecorator
 
 
@@ -34,3 +36,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def insert_into(table: Table, dialect: str) -> Any:
+    """An INSERT into ``table`` that can skip or merge a row already there (``on_conflict_do_…``), on either database."""
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)

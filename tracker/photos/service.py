@@ -13,12 +13,10 @@ from typing import IO, Any
 
 from flask import current_app
 from sqlalchemy import Text, cast, exists, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from tracker.accounts.auth import Principal
 from tracker.audit import service as audit
-from tracker.dbtypes import utcnow
+from tracker.dbtypes import insert_into, utcnow
 from tracker.errors import ApiError
 from tracker.extensions import db
 from tracker.households.models import Photo, PhotoHolder
@@ -162,8 +160,7 @@ def finish(caller: Principal, sha: str, source: IO[bytes], size: int) -> Photo:
 
 
 def _insert(model: type[db.Model]) -> Any:
-    """An INSERT of ``model`` that can skip a row already there, on either database."""
-    return (pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert)(model.__table__)
+    return insert_into(model.__table__, db.session.get_bind().dialect.name)
 
 
 def make_thumbnail(sha: str) -> bool:

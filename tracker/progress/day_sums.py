@@ -71,12 +71,10 @@ def _from_stored(ctx: ReportContext, stored: snapshots.Stored) -> Sums:
     The stored sums themselves when nothing had to be added.
     """
     summed = _plus(stored.sums, _summed(TallyJournal.__table__, ctx, None, [and_(*snapshots.journal_since(stored))]))
-    if stored.day < ctx.as_of:
-        summed = _plus(summed, _summed(T.__table__, ctx, None, [and_(T.grain == "d", T.day > stored.day,
-                                                                      T.day <= ctx.as_of)]))
-    elif stored.day > ctx.as_of:
-        summed = _plus(summed, _summed(T.__table__, ctx, None, [and_(T.grain == "d", T.day > ctx.as_of,
-                                                                      T.day <= stored.day)]), -1)
+    if stored.day != ctx.as_of:  # the days between: added after a day before, taken away before a day after
+        first, last = sorted((stored.day, ctx.as_of))
+        between = _summed(T.__table__, ctx, None, [and_(T.grain == "d", T.day > first, T.day <= last)])
+        summed = _plus(summed, between, 1 if stored.day < ctx.as_of else -1)
     return summed
 
 

@@ -44,12 +44,10 @@ from sqlalchemy import (
     union,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from sync.records import revision_columns
 from tracker.boundaries.models import BoundarySet
-from tracker.dbtypes import utcnow
+from tracker.dbtypes import insert_into, utcnow
 from tracker.extensions import db
 from tracker.households.models import HouseholdRevision, RevisionAssignment, SyncCounter
 from tracker.households.sequence import COUNTER
@@ -149,7 +147,7 @@ def _upsert(acc: dict[Key, list[int]]) -> None:
     if not rows:
         return
     table = T.__table__
-    stmt = (pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert)(table)
+    stmt = insert_into(table, db.engine.dialect.name)
     stmt = stmt.on_conflict_do_update(index_elements=list(KEY),
                                       set_={name: table.c[name] + stmt.excluded[name] for name in VALUES})
     db.session.execute(stmt, rows)

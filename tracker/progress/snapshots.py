@@ -45,11 +45,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 from zlib_ng import zlib_ng
 
+from tracker.dbtypes import insert_into
 from tracker.extensions import db
 from tracker.progress.models import StoredAnswer, TallyJournal, TallySnapshot, TallyState
 from tracker.progress.tally_events import COUNTS, VALUES
@@ -171,7 +170,7 @@ def store(model: type[db.Model], set_id: int, since: int, key: dict[str, Any], v
                 connection.rollback()
                 return False
             # Written over, not deleted and inserted: a worker storing the same row at once waits, then overwrites.
-            upsert = (pg_insert if connection.dialect.name == "postgresql" else sqlite_insert)(table)
+            upsert = insert_into(table, connection.dialect.name)
             connection.execute(upsert.values(boundary_set_id=set_id, **key, **values).on_conflict_do_update(
                 index_elements=[c.name for c in table.primary_key.columns], set_=values))
             connection.commit()

@@ -7,13 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from sync.merge import FieldConflict, changed_at
 from sync.records import content_hash, revision_columns
 from tracker.audit import service as audit
-from tracker.dbtypes import utcnow
+from tracker.dbtypes import insert_into, utcnow
 from tracker.extensions import db
 from tracker.geo.assign import Assignment
 from tracker.households import locks, sequence
@@ -158,8 +156,7 @@ def _insert_households(new: list[Change], seqs: dict[str, int], now: datetime) -
     if not new:
         return []
     table = Household.__table__
-    insert = pg_insert if locks.dialect() == "postgresql" else sqlite_insert
-    stmt = insert(table).on_conflict_do_nothing(index_elements=["id"]).returning(table.c.id)
+    stmt = insert_into(table, locks.dialect()).on_conflict_do_nothing(index_elements=["id"]).returning(table.c.id)
     inserted = set(db.session.scalars(stmt, [
         {"id": c.household_id, "revision": 1, "change_seq": seqs[c.household_id],
          "created_at": c.received_at or now, "updated_at": c.received_at or now}
