@@ -22,7 +22,7 @@ from tracker.extensions import db
 from tracker.households.assignment import moved_from
 from tracker.households.models import Household, HouseholdRevision, RevisionAssignment
 from tracker.progress.context import ReportContext
-from tracker.progress.counting import commune_tallies, set_units
+from tracker.progress.counting import commune_matrix, commune_tallies, set_units
 from tracker.progress.rollup import Rollup
 from tracker.progress.tallies import collector_paused
 
@@ -171,7 +171,7 @@ def current_rollup(ctx: ReportContext, key: ReportKey | None) -> Rollup:
     """
     if key is None:
         with collector_paused():
-            return Rollup(ctx, set_units(ctx.boundary_set), commune_tallies(ctx))
+            return Rollup(ctx, set_units(ctx.boundary_set), commune_matrix(ctx))
     cache: OrderedDict[Any, _Held] = current_app.extensions.setdefault("progress_rollups", OrderedDict())
     with _CACHE_LOCK:
         held = cache.get(key.identity)
@@ -188,7 +188,7 @@ def current_rollup(ctx: ReportContext, key: ReportKey | None) -> Rollup:
             rollup, counted_at = held.rollup.updated(recount, commune_tallies(ctx, recount)), held.counted_at
     if rollup is None:
         with collector_paused():
-            rollup = Rollup(ctx, set_units(ctx.boundary_set), commune_tallies(ctx))
+            rollup = Rollup(ctx, set_units(ctx.boundary_set), commune_matrix(ctx))
     with _CACHE_LOCK:
         cache[key.identity] = _Held(key.mark, rollup, counted_at)
         cache.move_to_end(key.identity)

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import date, datetime
 from threading import Lock
-from typing import Any
+from typing import Any, NamedTuple
 
+import numpy as np
 from flask import current_app
 from sqlalchemy import and_, case, func, or_, select
 
@@ -24,7 +25,7 @@ from tracker.plans.models import PlanRevision, PlanTarget
 from tracker.progress import day_sums, kept
 from tracker.progress.context import ReportContext
 from tracker.progress.pace import WINDOW_DAYS, window_start
-from tracker.progress.tallies import BUDGET, COUNTS, FUNDS, SLOT, Tally, Unit, empty_tally
+from tracker.progress.tallies import BUDGET, COUNTS, FUNDS, SLOT, WIDTH, Matrix, Tally, Unit, empty_tally
 
 HR = HouseholdRevision
 RA = RevisionAssignment
@@ -106,15 +107,18 @@ def commune_sums_query(ctx: ReportContext, communes: Collection[str | None] | No
 
 
 def commune_tallies(ctx: ReportContext, communes: Collection[str | None] | None = None) -> dict[str | None, Tally]:
-    """Per commune code (None: unassigned) the sums of households and plan; only ``communes`` when given.
+    """Per commune code (None: unassigned) the sums of households and plan; only ``communes`` when given."""
+    return commune_matrix(ctx, communes).as_dict()
+
+
+def commune_matrix(ctx: ReportContext, communes: Collection[str | None] | None = None) -> Matrix:
+    """:func:`commune_tallies` as arrays, as a whole report is built.
 
     The household sums come from the tallies the ledger keeps when they
     cover the report (:mod:`tracker.progress.kept`), else from the revisions.
     """
-    tallies = day_sums.sums(ctx, communes) if kept.covers(ctx) else counted_tallies(ctx, communes)
-    if ctx.revision is not None:
-        _add_plan(ctx, communes, tallies)
-    return tallies
+    matrix = day_sums.matrix(ctx, communes) if kept.covers(ctx) else Matrix.of(counted_tallies(ctx, communes))
+    return _with_plan(ctx, communes, matrix) if ctx.revision is not None else matrix
 
 
 def counted_tallies(ctx: ReportContext, communes: Collection[str | None] | None = None) -> dict[str | None, Tally]:
@@ -138,38 +142,51 @@ def counted_tallies(ctx: ReportContext, communes: Collection[str | None] | None 
     return tallies
 
 
-def _add_plan(ctx: ReportContext, communes: Collection[str | None] | None, tallies: dict[str | None, Tally]) -> None:
-    if ctx.revision is None:
-        return
-    targets = plan_targets(ctx.revision)
-    wanted: Collection[str] = targets.keys()
-    if communes is not None:
-        wanted = [c for c in communes if c is not None and c in targets]
-    for code in wanted:
-        if ctx.scope is not None and code not in ctx.scope:
-            continue
-        new_build, repair, budget = targets[code]
-        tally = tallies.get(code)
-        if tally is None:
-            tally = tallies[code] = empty_tally()
-        tally[0] += new_build
-        tally[1] += repair
-        tally[BUDGET] += budget
+def _with_plan(ctx: ReportContext, communes: Collection[str | None] | None, matrix: Matrix) -> Matrix:
+    """``matrix`` with the plan's targets added, a row for each commune with a plan and no households yet."""
+    assert ctx.revision is not None
+    plan = plan_targets(ctx.revision)
+    wanted = plan.codes
+    if communes is not None or ctx.scope is not None:
+        wanted = [c for c in (plan.codes if communes is None else communes)
+                  if c is not None and c in plan.index and (ctx.scope is None or c in ctx.scope)]
+    index = {code: i for i, code in enumerate(matrix.codes)}
+    added = [code for code in wanted if code not in index]
+    index.update((code, i) for i, code in enumerate(added, len(matrix.codes)))
+    values = np.zeros((len(index), WIDTH), dtype=np.int64)
+    values[:len(matrix.codes)] = matrix.values
+    at = np.fromiter(map(index.__getitem__, wanted), dtype=np.intp, count=len(wanted))
+    targets = plan.values if wanted is plan.codes else plan.values[[plan.index[c] for c in wanted]]
+    values[at, 0] += targets[:, 0]
+    values[at, 1] += targets[:, 1]
+    values[at, BUDGET] += targets[:, 2]
+    return Matrix(matrix.codes + added, values)
+
+
+class Targets(NamedTuple):
+    """A plan revision's targets: the communes, and for each (new_build, repair, budget)."""
+
+    codes: list[str]
+    values: np.ndarray  # (len(codes), 3) int64
+    index: dict[str, int]
 
 
 PLAN_REVISIONS_KEPT = 8
 
 
-def plan_targets(revision: PlanRevision) -> dict[str, tuple[int, int, int]]:
-    """``{commune: (new_build, repair, budget)}`` of a plan revision; kept per app (a revision's targets stay)."""
+def plan_targets(revision: PlanRevision) -> Targets:
+    """The targets of a plan revision; kept per app (a revision's targets stay)."""
     key = (revision.id, revision.created_at, revision.change_seq)
-    cache: dict[Any, dict[str, tuple[int, int, int]]] = current_app.extensions.setdefault("plan_targets", {})
+    cache: dict[Any, Targets] = current_app.extensions.setdefault("plan_targets", {})
     found = cache.get(key)
     if found is None:
         table = PlanTarget.__table__
-        found = {code: (new_build, repair, budget) for code, new_build, repair, budget in db.session.connection().execute(
+        rows = db.session.connection().execute(  # Core rows, fetched at once
             select(table.c.commune_code, table.c.new_build, table.c.repair, table.c.budget_vnd)
-            .where(table.c.revision_id == revision.id)).all()}  # Core rows, fetched at once
+            .where(table.c.revision_id == revision.id).order_by(table.c.commune_code)).all()
+        codes = [row[0] for row in rows]
+        values = np.array([row[1:] for row in rows], dtype=np.int64).reshape(len(rows), 3)
+        found = Targets(codes, values, {code: i for i, code in enumerate(codes)})
         with _UNITS_LOCK:
             while len(cache) >= PLAN_REVISIONS_KEPT:
                 cache.pop(next(iter(cache)))

@@ -21,7 +21,7 @@ from sqlalchemy import Table, and_, select, union_all
 from tracker.extensions import db
 from tracker.progress import cumulative, snapshots
 from tracker.progress.models import CommuneTally, TallyJournal
-from tracker.progress.tallies import AT_RISK, BUDGET, FUNDS, SLOT, WIDTH, Tally
+from tracker.progress.tallies import AT_RISK, BUDGET, FUNDS, SLOT, WIDTH, Matrix, Tally
 from tracker.progress.tally_events import COUNTS, VALUES
 
 if TYPE_CHECKING:
@@ -32,7 +32,12 @@ Sums = snapshots.Sums
 
 
 def sums(ctx: ReportContext, communes: Collection[str | None] | None = None) -> dict[str | None, Tally]:
-    """Per commune code (None: unassigned) the counts and funding on ``as_of``, from the kept tallies.
+    """Per commune code (None: unassigned) the counts and funding on ``as_of``, from the kept tallies."""
+    return matrix(ctx, communes).as_dict()
+
+
+def matrix(ctx: ReportContext, communes: Collection[str | None] | None = None) -> Matrix:
+    """:func:`sums` as arrays.
 
     A report of the whole set starts from the nearest day's sums stored by an
     earlier one (:mod:`tracker.progress.snapshots`) when there is one, or sums
@@ -54,15 +59,14 @@ def sums(ctx: ReportContext, communes: Collection[str | None] | None = None) -> 
     return _tallies(summed)
 
 
-def _tallies(summed: Sums) -> dict[str | None, Tally]:
+def _tallies(summed: Sums) -> Matrix:
     """Each commune's sums in the slots of a tally; a commune counts once a household is known there."""
     known = summed.values[:, 0] > 0
     values = summed.values[known]
     tallies = np.zeros((len(values), WIDTH), dtype=np.int64)
     tallies[:, SLOT["households"]:BUDGET] = values[:, 1:_FUNDS_AT]
     tallies[:, FUNDS:AT_RISK] = values[:, _FUNDS_AT:]
-    codes = [code or None for code in compress(summed.codes, known.tolist())]
-    return dict(zip(codes, tallies.tolist()))
+    return Matrix([code or None for code in compress(summed.codes, known.tolist())], tallies)
 
 
 def _from_stored(ctx: ReportContext, stored: snapshots.Stored) -> Sums:

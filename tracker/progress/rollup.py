@@ -16,9 +16,12 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Mapping
 
+import numpy as np
+
 from tracker.progress.tallies import (
     AT_RISK,
     Dated,
+    Matrix,
     Tally,
     Unit,
     add_into,
@@ -45,32 +48,43 @@ def parents(unit: Unit, units: Mapping[str, Unit]) -> tuple[str | None, str | No
 class Rollup:
     """Sums and rows per commune for one report (a set, plan revision, date, ``known_at`` and scope)."""
 
-    def __init__(self, when: Dated, units: Mapping[str, Unit], tallies: Mapping[str | None, Tally]) -> None:
+    def __init__(self, when: Dated, units: Mapping[str, Unit], tallies: Mapping[str | None, Tally] | Matrix) -> None:
         self.when = when
         self.units = units
-        self.unassigned: Tally = list(tallies.get(None) or empty_tally())
+        matrix = tallies if isinstance(tallies, Matrix) else Matrix.of(tallies)
+        communes = [i for i, code in enumerate(matrix.codes) if code is not None]
+        self.unassigned: Tally = empty_tally()
+        if len(communes) < len(matrix.codes):
+            self.unassigned = matrix.values[matrix.codes.index(None)].tolist()
+        order = sorted(communes, key=matrix.codes.__getitem__)
+        codes: list[str] = [matrix.codes[i] for i in order]  # type: ignore[misc]  # None left out above
+        values = matrix.values[order]
         self.tallies: dict[str, Tally] = {}
         self.rows: dict[str, dict] = {}
         self.totals: Tally = empty_tally()
         self._groups: dict[str, dict[str, Tally]] = {}
         self._parents: dict[str | None, tuple[str | None, str | None]] = {}
         self._levels: dict[str, list[dict]] = {}
-        self._put_all({code: list(tally) for code, tally in tallies.items() if code is not None})
-        if self.tallies:  # summed column by column: one pass, no per-commune additions
-            self.totals = [sum(column) for column in zip(*self.tallies.values())]
+        self._put_all(codes, values)
+        if codes:
+            self.totals = values.sum(axis=0).tolist()
 
     # --- building ---------------------------------------------------------------
 
-    def _put_all(self, tallies: dict[str, Tally], account: bool = False) -> None:
-        """The communes' rows, built together; with ``account``, their sums added to the totals and groups."""
-        units = [self.units.get(code) for code in tallies]
-        rows = build_rows(list(tallies), [(u.name if u else "") or None for u in units], "commune",
-                          [u.parent_code if u else None for u in units], list(tallies.values()), self.when)
-        for (code, tally), row in zip(tallies.items(), rows):
-            tally[AT_RISK] = int(row["at_risk"])
-            self.tallies[code] = tally
-            self.rows[code] = row
-            if account:
+    def _put_all(self, codes: list[str], values: np.ndarray, account: bool = False) -> None:
+        """The communes' rows, built together; with ``account``, their sums added to the totals and groups.
+
+        ``values`` (the caller's own) gets each commune's at-risk mark.
+        """
+        units = [self.units.get(code) for code in codes]
+        rows = build_rows(codes, [(u.name if u else "") or None for u in units], "commune",
+                          [u.parent_code if u else None for u in units], values, self.when)
+        values[:, AT_RISK] = [row["at_risk"] for row in rows]
+        tallies = values.tolist()
+        self.tallies.update(zip(codes, tallies))
+        self.rows.update(zip(codes, rows))
+        if account:
+            for code, tally in zip(codes, tallies):
                 self._account(code, tally, 1)
 
     def _account(self, code: str, tally: Tally, sign: int) -> None:
@@ -123,8 +137,8 @@ class Rollup:
             new.rows.pop(code, None)
             if old is not None:
                 new._account(code, old, -1)
-        new._put_all({code: list(fresh[code]) for code in set(recounted) if code is not None and code in fresh},
-                     account=True)
+        kept = sorted(code for code in set(recounted) if code is not None and code in fresh)
+        new._put_all(kept, Matrix.of({code: fresh[code] for code in kept}).values, account=True)
         return new
 
     # --- reading -------------------------------------------------------------------
@@ -140,7 +154,7 @@ class Rollup:
 
     def _build_level(self, level: str) -> list[dict]:
         if level == "commune":
-            return [self.rows[code] for code in sorted(self.rows)]
+            return [self.rows[code] for code in sorted(self.rows)]  # in order already unless brought up to date
         groups = self._groups_for(level)
         codes = sorted(groups)
         units = [self.units.get(code) or Unit(code, "", level, None) for code in codes]

@@ -8,11 +8,12 @@ is what lets a roll-up be brought up to date commune by commune.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
-from operator import add
 from typing import Any, NamedTuple, Protocol
+
+import numpy as np
 
 from sync.vocabulary import FUNDING_SOURCES
 from tracker.progress.pace import paces
@@ -71,50 +72,79 @@ class Dated(Protocol):
     deadline: date | None
 
 
+_SOURCES = FUNDING_SOURCES  # six of them: build_rows names each (unpacked there, so a change shows at once)
 _S, _C, _H, _W, _X, _N, _R = (SLOT[n] for n in ("started", "completed", "handed_over", "in_window", "withdrawn",
                                                   "households", "needs_review"))
 
 
+class Matrix(NamedTuple):
+    """Many units' tallies at once: their codes (None: the households no commune took) and one row each."""
+
+    codes: list[str | None]
+    values: np.ndarray  # (len(codes), WIDTH) int64
+
+    @classmethod
+    def of(cls, tallies: Mapping[str | None, Tally]) -> Matrix:
+        return cls(list(tallies), np.array(list(tallies.values()), dtype=np.int64).reshape(len(tallies), WIDTH))
+
+    def as_dict(self) -> dict[str | None, Tally]:
+        return dict(zip(self.codes, self.values.tolist()))
+
+
 def build_rows(codes: Sequence[str], names: Sequence[str | None], level: str, parents: Sequence[str | None],
-               tallies: Sequence[Tally], when: Dated) -> list[dict[str, Any]]:
+               tallies: Sequence[Tally] | np.ndarray, when: Dated) -> list[dict[str, Any]]:
     """The report rows of many units of one level, with exactly the contract's field names.
 
-    The pace figures are worked out for all of them at once (:func:`~tracker.progress.pace.paces`).
+    Every figure is worked out column by column on arrays (the pace figures by
+    :func:`~tracker.progress.pace.paces`); the loop only puts each unit's
+    values in its row: a national report has 11,163.
     """
-    columns = list(zip(*tallies)) if tallies else [()] * WIDTH
-    planned = list(map(add, columns[0], columns[1]))
-    figures = paces(planned, list(map(add, columns[_C], columns[_C + 1])),
-                    list(map(add, columns[_W], columns[_W + 1])), when.as_of, when.deadline)
+    t = np.asarray(tallies, dtype=np.int64).reshape(len(codes), WIDTH)
+
+    def both(slot: int) -> tuple[list[int], list[int], list[int]]:
+        return t[:, slot].tolist(), t[:, slot + 1].tolist(), (t[:, slot] + t[:, slot + 1]).tolist()
+
+    p0, p1, planned = both(0)
+    s0, s1, started = both(_S)
+    c0, c1, completed = both(_C)
+    h0, h1, handed = both(_H)
+    figures = paces(planned, completed, (t[:, _W] + t[:, _W + 1]).tolist(), when.as_of, when.deadline)
+    funds = t[:, FUNDS:AT_RISK]
     deadline, days_left = when.deadline, figures.days_left
-    rows = []
-    for i, (code, name, parent, t) in enumerate(zip(codes, names, parents, tallies)):
-        s0, s1, c0, c1, h0, h1 = t[_S], t[_S + 1], t[_C], t[_C + 1], t[_H], t[_H + 1]
-        funds = t[FUNDS:AT_RISK]
-        row = {
-            "code": code,
-            "name": name,
-            "level": level,
-            "parent_code": parent,
-            "planned": {"new_build": t[0], "repair": t[1], "total": planned[i]},
-            "started": {"new_build": s0, "repair": s1, "total": s0 + s1},
-            "completed": {"new_build": c0, "repair": c1, "total": c0 + c1},
-            "handed_over": {"new_build": h0, "repair": h1, "total": h0 + h1},
-            "withdrawn": t[_X] + t[_X + 1],
-            "households": t[_N] + t[_N + 1],
-            "needs_review": t[_R] + t[_R + 1],
-            "percent_complete": figures.percent_complete[i],
-            "funding": {"planned": t[BUDGET], "recorded": sum(funds), "by_source": dict(zip(FUNDING_SOURCES, funds))},
-            "deadline": deadline,
-            "days_left": days_left,
-            "remaining": figures.remaining[i],
-            "required_per_day": figures.required_per_day[i],
-            "achieved_per_day": figures.achieved_per_day[i],
-            "projected_finish": figures.projected_finish[i],
-            "at_risk": figures.at_risk[i],
-        }
-        if level != "commune":
-            row["communes_at_risk"] = t[AT_RISK]
-        rows.append(row)
+    f0, f1, f2, f3, f4, f5 = _SOURCES
+    columns = zip(codes, names, parents, p0, p1, planned, s0, s1, started, c0, c1, completed, h0, h1, handed,
+                  both(_X)[2], both(_N)[2], both(_R)[2], figures.percent_complete, t[:, BUDGET].tolist(),
+                  funds.sum(axis=1).tolist(), *(funds[:, i].tolist() for i in range(len(FUNDING_SOURCES))),
+                  figures.remaining, figures.required_per_day, figures.achieved_per_day, figures.projected_finish,
+                  figures.at_risk)
+    rows = [{
+        "code": code,
+        "name": name,
+        "level": level,
+        "parent_code": parent,
+        "planned": {"new_build": a0, "repair": a1, "total": a},
+        "started": {"new_build": b0, "repair": b1, "total": b},
+        "completed": {"new_build": d0, "repair": d1, "total": d},
+        "handed_over": {"new_build": e0, "repair": e1, "total": e},
+        "withdrawn": withdrawn,
+        "households": households,
+        "needs_review": review,
+        "percent_complete": percent,
+        "funding": {"planned": budget, "recorded": recorded,
+                    "by_source": {f0: g0, f1: g1, f2: g2, f3: g3, f4: g4, f5: g5}},
+        "deadline": deadline,
+        "days_left": days_left,
+        "remaining": remaining,
+        "required_per_day": required,
+        "achieved_per_day": achieved,
+        "projected_finish": projected,
+        "at_risk": at_risk,
+    } for (code, name, parent, a0, a1, a, b0, b1, b, d0, d1, d, e0, e1, e, withdrawn, households, review, percent,
+           budget, recorded, g0, g1, g2, g3, g4, g5, remaining, required, achieved, projected, at_risk)
+          in columns]
+    if level != "commune":  # a commune is at risk or not; a larger unit counts its communes at risk
+        for row, communes_at_risk in zip(rows, t[:, AT_RISK].tolist()):
+            row["communes_at_risk"] = communes_at_risk
     return rows
 
 
