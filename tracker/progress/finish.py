@@ -16,17 +16,25 @@ from tracker.progress.tallies import collector_paused
 
 
 def with_finish(ctx: ReportContext, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``rows`` (any levels, the ``total`` row too) each with ``finished_on``, ``days_late`` and ``days_overdue``."""
+    """``rows`` (any levels, the ``total`` row too) each with ``finished_on``, ``days_late`` and ``days_overdue``.
+
+    Most rows share their figures (nothing finished, the same deadline), so
+    each distinct set is worked out once and merged into the row copies.
+    """
     days = finish_days(ctx, rows)
+    figures: dict[tuple[Any, ...], dict[str, Any]] = {}
     out = []
     with collector_paused():  # thousands of row copies, none in a cycle
         for row in rows:
-            finished_on, late, overdue = finish(row["planned"]["total"], row["remaining"],
-                                                days.get((row["level"], row["code"])), ctx.as_of, row["deadline"])
-            figures = {"finished_on": finished_on, "days_late": late, "days_overdue": overdue}
-            if finished_on is not None:  # a finished unit's finish is a fact, not a projection
-                figures["projected_finish"] = finished_on
-            out.append({**row, **figures})
+            planned = row["planned"]["total"]
+            key = (planned > 0, row["remaining"] == 0, days.get((row["level"], row["code"])), row["deadline"])
+            found = figures.get(key)
+            if found is None:
+                finished_on, late, overdue = finish(planned, row["remaining"], key[2], ctx.as_of, row["deadline"])
+                found = figures[key] = {"finished_on": finished_on, "days_late": late, "days_overdue": overdue}
+                if finished_on is not None:  # a finished unit's finish is a fact, not a projection
+                    found["projected_finish"] = finished_on
+            out.append(row | found)
     return out
 
 

@@ -164,6 +164,8 @@ def store(model: type[db.Model], set_id: int, since: int, key: dict[str, Any], v
             if sqlite:
                 connection.exec_driver_sql("PRAGMA busy_timeout=0")
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
+            else:  # a cache: a crash may lose it (it is summed again), so the commit does not wait for the disk
+                connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
             now = connection.scalar(select(TallyState.generation).where(TallyState.boundary_set_id == set_id)
                                     .with_for_update(read=True, nowait=True))
             if now != since:
