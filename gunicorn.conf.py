@@ -1,7 +1,8 @@
 """gunicorn settings read from the project folder (``make serve``, ``make demo`` and the benchmarks).
 
 Workers, threads and the address are given on the command line; this file
-only tunes each worker's garbage collector once the app is loaded:
+loads what every first report and map need in each worker before it takes
+requests (:mod:`tracker.progress.warm`), then tunes its garbage collector:
 
 * ``gc.freeze()`` moves everything loaded at start-up (boundary indexes,
   SQLAlchemy metadata, schemas) out of the collector's sight, so full
@@ -21,6 +22,9 @@ from gunicorn import util
 
 
 def post_worker_init(worker: Any) -> None:
+    from tracker.progress.warm import warm
+
+    warm(worker.wsgi)  # the set's units, plan targets and map outlines, before the first request
     gc.freeze()
     gc.set_threshold(20_000, 20, 20)
 

@@ -20,7 +20,9 @@ over the national commune file (``vietnam-communes-2024.geojson`` from
   run: a bare ``SELECT count(*)`` over the same rows, and a naive roll-up
   that loops over every household in Python;
 * the commune map layer: the first answer of a freshly started process at
-  a national (6) and a provincial (8) zoom: its answer stored by an earlier
+  a national (6) and a provincial (8) zoom, once it has loaded what a
+  gunicorn worker loads before its first request (``tracker.progress.warm``:
+  the set, its plan and the outlines at the default zoom, 8): its answer stored by an earlier
   worker, its date new anywhere (on the date's morning, as above), and with
   nothing stored at all; and the gzipped payload;
 * the XLSX exports (households: every row; progress: every commune), each in
@@ -487,11 +489,14 @@ def child_main(url: str, instance: str, token: str, what: str) -> None:
     if what == "csv-floor":
         size = csv_floor(app)
     elif what.startswith("map"):  # the first map answer of a worker just started
+        from tracker.progress.warm import warm
+
         zoom, _, first = what[3:].partition("-")
         if first == "cold":  # nothing stored at all
             with app.app_context():
                 forget_stored()
-            start = time.perf_counter()
+        warm(app)  # as gunicorn's post_worker_init does before a worker takes requests (gunicorn.conf.py)
+        start = time.perf_counter()
         response = client.get(f"/api/v1/map/communes.geojson?as_of={AS_OF}&zoom={zoom}",
                               headers={**headers, "Accept-Encoding": "gzip"})
         assert response.status_code == 200, response.status_code

@@ -93,8 +93,11 @@ class ProgressArgs(ReportArgs):
     level = fields.String(load_default="commune", validate=validate.OneOf(LEVELS))
 
 
+MAP_ZOOM = 8  # the zoom a communes map is answered at when none is asked for
+
+
 class MapArgs(ReportArgs):
-    zoom = fields.Integer(load_default=8, strict=False, validate=validate.Range(min=0, max=18),
+    zoom = fields.Integer(load_default=MAP_ZOOM, strict=False, validate=validate.Range(min=0, max=18),
                           metadata={"description": "Web-map zoom level; geometry is simplified to about a pixel."})
 
 

@@ -39,8 +39,11 @@ def register_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from sqlalchemy.orm import configure_mappers
+
     from tracker import models  # noqa: F401  (every table registered before use)
 
+    configure_mappers()  # once per process, at start rather than in its first request (tens of ms)
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     api.init_app(app)

@@ -113,10 +113,13 @@ def _summed(table: Table, ctx: ReportContext, communes: Collection[str | None] |
     # Each part is an index range (see cumulative.parts).
     query = union_all(*(select(*columns).where(*wanted, part) for part in parts))
     rows = db.session.connection().execute(query).all()  # a Core read: no ORM rows
-    index: dict[str, int] = {}
-    at = np.fromiter((index.setdefault(row[0], len(index)) for row in rows), dtype=np.intp, count=len(rows))
-    repair = np.fromiter((row[1] == "repair" for row in rows), dtype=bool, count=len(rows))[:, None]
-    values = np.array([row[2:] for row in rows], dtype=np.int64).reshape(len(rows), len(VALUES))
+    if not rows:
+        return Sums([], np.zeros((0, snapshots.WIDTH), dtype=np.int64))
+    codes, supports, *columns = zip(*rows)  # column by column: a third faster than row by row
+    index = {code: i for i, code in enumerate(dict.fromkeys(codes))}
+    at = np.fromiter(map(index.__getitem__, codes), dtype=np.intp, count=len(rows))
+    repair = (np.array(supports) == "repair")[:, None]
+    values = np.array(columns, dtype=np.int64).T
     counts = values[:, 1:1 + len(COUNTS)]
     wide = np.zeros((len(rows), snapshots.WIDTH), dtype=np.int64)
     wide[:, 0] = values[:, 0]

@@ -50,9 +50,10 @@ def collection_body(collection: dict[str, Any], volatile: tuple[str, ...] = ()) 
     meta = {k: v for k, v in collection.items() if k != "features"}
     stable = json.dumps({k: v for k, v in meta.items() if k not in volatile}, cls=maps.Encoder,
                         sort_keys=True).encode("utf-8")
-    etag = hashlib.sha256(stable + b"\0" + features).hexdigest()[:32]
+    digest = hashlib.sha256(stable + b"\0")
+    digest.update(features)  # a national map's features are 11 MB: hashed and joined without more copies
     head = json.dumps(meta, cls=maps.Encoder, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return head[:-1] + b',"features":' + features + b"}", etag
+    return b"".join((head[:-1], b',"features":', features, b"}")), digest.hexdigest()[:32]
 
 
 class Body:

@@ -1,0 +1,60 @@
+"""A worker loads the set's units, plan targets and map outlines when it starts (``gunicorn.conf.py``)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import delete, event
+
+from tests.progress_builders import bearer
+from tests.test_progress import AS_OF, scenario
+from tracker.app import create_app
+from tracker.boundaries import outlines
+from tracker.extensions import db
+from tracker.progress.models import StoredAnswer, TallySnapshot
+from tracker.progress.warm import warm
+
+LOADED_AT_START = ("FROM admin_units", "FROM plan_targets", "FROM unit_outlines")
+
+
+def _fresh_worker(app: Flask) -> None:
+    """Forget what this process loaded, as a worker just started has nothing, and every stored answer."""
+    for name in [n for n in app.extensions if n.startswith("progress_") or n == "plan_targets"]:
+        del app.extensions[name]
+    outlines._CACHE.clear()
+    for model in (StoredAnswer, TallySnapshot):
+        db.session.execute(delete(model))
+    db.session.commit()
+
+
+def _first_map_reads(app: Flask) -> list[str]:
+    """The statements of the first communes map answer, which of LOADED_AT_START it read."""
+    seen: list[str] = []
+
+    def heard(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        seen.extend(table for table in LOADED_AT_START if table in " ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", heard)
+    try:
+        response = app.test_client().get(f"/api/v1/map/communes.geojson?as_of={AS_OF}", headers=bearer())
+        assert response.status_code == 200 and len(response.json["features"]) == 4
+    finally:
+        event.remove(db.engine, "before_cursor_execute", heard)
+    return seen
+
+
+def test_a_warmed_worker_answers_its_first_map_without_loading_the_set_plan_or_outlines(
+        app: Flask, tmp_path: Path) -> None:
+    scenario(tmp_path)
+    _fresh_worker(app)
+    assert sorted(set(_first_map_reads(app))) == sorted(LOADED_AT_START)  # not warmed: it loads them itself
+    _fresh_worker(app)
+    assert warm(app) is True
+    assert _first_map_reads(app) == []
+
+
+def test_a_worker_with_no_set_yet_or_no_database_still_starts(app: Flask, tmp_path: Path) -> None:
+    assert warm(app) is False  # nothing loaded yet
+    away = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/folder/tracker.db",
+                       "INSTANCE_DIR": str(tmp_path / "instance"), "ENV_NAME": "testing"})
+    assert warm(away) is False
