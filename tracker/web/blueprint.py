@@ -14,8 +14,8 @@ from sync.vocabulary import label
 from sync.vocabulary import today as today_vn
 from tracker.boundaries.models import BoundarySet
 from tracker.boundaries.service import get_set
+from tracker.compression import gzipped
 from tracker.households.service import set_in_force
-from tracker.http import gzipped
 from tracker.web import LANGUAGES, formatting
 from tracker.web.auth import current_principal, may_review
 
