@@ -18,24 +18,29 @@ from tracker.progress.tallies import collector_paused
 def with_finish(ctx: ReportContext, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``rows`` (any levels, the ``total`` row too) each with ``finished_on``, ``days_late`` and ``days_overdue``.
 
-    Most rows share their figures (nothing finished, the same deadline), so
-    each distinct set is worked out once and merged into the row copies.
+    A row is built with none of them (:func:`~tracker.progress.tallies.build_rows`),
+    which most units keep: only the others are copied, with their figures
+    (worked out once per distinct set).
     """
     days = finish_days(ctx, rows)
-    figures: dict[tuple[Any, ...], dict[str, Any]] = {}
+    figures: dict[tuple[Any, ...], dict[str, Any] | None] = {}
     out = []
     with collector_paused():  # thousands of row copies, none in a cycle
         for row in rows:
             planned = row["planned"]["total"]
             key = (planned > 0, row["remaining"] == 0, days.get((row["level"], row["code"])), row["deadline"])
-            found = figures.get(key)
-            if found is None:
+            if key not in figures:
                 finished_on, late, overdue = finish(planned, row["remaining"], key[2], ctx.as_of, row["deadline"])
-                found = figures[key] = {"finished_on": finished_on, "days_late": late, "days_overdue": overdue}
+                found = {"finished_on": finished_on, "days_late": late, "days_overdue": overdue}
                 if finished_on is not None:  # a finished unit's finish is a fact, not a projection
                     found["projected_finish"] = finished_on
-            out.append(row | found)
+                figures[key] = None if found == _NONE else found
+            found = figures[key]
+            out.append(row if found is None else row | found)
     return out
+
+
+_NONE = {"finished_on": None, "days_late": None, "days_overdue": None}
 
 
 def finished_report(report: Report) -> Report:

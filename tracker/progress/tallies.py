@@ -139,6 +139,9 @@ def build_rows(codes: Sequence[str], names: Sequence[str | None], level: str, pa
         "achieved_per_day": achieved,
         "projected_finish": projected,
         "at_risk": at_risk,
+        "finished_on": None,  # the finish figures: see tracker.progress.finish (most units have none)
+        "days_late": None,
+        "days_overdue": None,
     } for (code, name, parent, a0, a1, a, b0, b1, b, d0, d1, d, e0, e1, e, withdrawn, households, review, percent,
            budget, recorded, g0, g1, g2, g3, g4, g5, remaining, required, achieved, projected, at_risk)
           in columns]
