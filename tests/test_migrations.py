@@ -57,3 +57,12 @@ def test_packed_blobs_are_stored_by_postgresql_as_they_are(app: Flask) -> None:
         "SELECT c.relname || '.' || a.attname, a.attstorage FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
         "WHERE (c.relname, a.attname) IN (('stored_answers', 'body'), ('tally_snapshots', 'sums'))")).all())
     assert storage == {"stored_answers.body": "e", "tally_snapshots.sums": "e"}
+
+
+def test_postgresql_leaves_room_for_the_tallies_updates_on_their_page(app: Flask) -> None:
+    """fillfactor 80: the ledger's updates of a tally row stay on its page (the rows stay in key order)."""
+    if db.engine.dialect.name != "postgresql":
+        assert db.engine.dialect.name == "sqlite"  # a WITHOUT ROWID table: always in key order
+        return
+    options = db.session.scalar(text("SELECT reloptions FROM pg_class WHERE relname = 'commune_tallies'"))
+    assert options == ["fillfactor=80"]
