@@ -22,7 +22,8 @@ over the national commune file (``vietnam-communes-2024.geojson`` from
 * the commune map layer: the first answer of a freshly started process at
   a national (6) and a provincial (8) zoom, once it has loaded what a
   gunicorn worker loads before its first request (``tracker.progress.warm``:
-  the set, its plan and the outlines at the default zoom, 8): its answer stored by an earlier
+  the set, its plan and the outlines at the default zoom, 8), the median
+  of three such processes: its answer stored by an earlier
   worker, its date new anywhere (on the date's morning, as above), and with
   nothing stored at all; and the gzipped payload;
 * the XLSX exports (households: every row; progress: every commune), each in
@@ -70,6 +71,7 @@ AS_OF = date(2025, 4, 16)
 DEADLINE = date(2025, 8, 31)
 VN = timezone(timedelta(hours=7))
 NEW_DAY_ROUNDS = 50  # sync batches of new_day() spread households apart from the other rounds'
+MAP_RUNS = 3  # fresh processes timed per kind of first map answer
 
 
 def _app(url: str, instance: Path) -> Any:
@@ -558,6 +560,12 @@ def run_child(url: str, instance: Path, token: str, what: str) -> dict[str, Any]
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _median_child(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run of median time among fresh processes' runs, with every time it took."""
+    ordered = sorted(runs, key=lambda run: run["seconds"])
+    return ordered[len(ordered) // 2] | {"all_seconds": [run["seconds"] for run in runs]}
+
+
 def report(label: str, res: dict[str, Any], exports: dict[str, dict[str, Any]]) -> bool:
     """Every row of the issue's table with its target, then the baselines and ratios of the same run."""
     ok = True
@@ -597,6 +605,8 @@ def report(label: str, res: dict[str, Any], exports: dict[str, dict[str, Any]]) 
                 e = exports[kind]
                 line(f"communes map, first answer at zoom {zoom} ({how})", f"{e['seconds'] * 1000:.0f} ms",
                      "<= 300 ms", e["seconds"] * 1000 <= TARGET_MAP_MS)
+                line(f"  each of {len(e['all_seconds'])} fresh processes",
+                     " / ".join(f"{s * 1000:.0f}" for s in e["all_seconds"]) + " ms")
     if "households.xlsx" in exports:
         e, floor = exports["households.xlsx"], exports["csv-floor"]
         line(f"households.xlsx, {res['households']:,} rows: time", f"{e['seconds']:.1f} s", "<= 30 s",
@@ -646,12 +656,15 @@ def bench_database(label: str, url: str, instance: Path, args: argparse.Namespac
         db.engine.dispose()
     exports = {}
     for zoom in (6, 8):
-        exports[f"map{zoom}-cold"] = run_child(url, instance, token, f"map{zoom}-cold")
-        with app.app_context():
-            new_day(NEW_DAY_ROUNDS + 2 * args.runs + zoom)  # the date new anywhere, the day before stored
-            db.session.remove()
-        exports[f"map{zoom}-first"] = run_child(url, instance, token, f"map{zoom}")
-        exports[f"map{zoom}"] = run_child(url, instance, token, f"map{zoom}")  # its answer stored by the first
+        runs: dict[str, list[dict[str, Any]]] = {f"map{zoom}-cold": [], f"map{zoom}-first": [], f"map{zoom}": []}
+        for i in range(MAP_RUNS):  # each a process of its own: the median of a few, as a single one is noisy
+            runs[f"map{zoom}-cold"].append(run_child(url, instance, token, f"map{zoom}-cold"))
+            with app.app_context():
+                new_day(NEW_DAY_ROUNDS + 2 * args.runs + 10 * zoom + i)  # the date new anywhere, the day before stored
+                db.session.remove()
+            runs[f"map{zoom}-first"].append(run_child(url, instance, token, f"map{zoom}"))
+            runs[f"map{zoom}"].append(run_child(url, instance, token, f"map{zoom}"))  # its answer stored by the first
+        exports |= {kind: _median_child(found) for kind, found in runs.items()}
     kinds = ["idle", "progress.xlsx"] + ([] if args.no_export else ["households.xlsx", "csv-floor"])
     exports |= {what: run_child(url, instance, token, what) for what in kinds}
     return report(label, res, exports)

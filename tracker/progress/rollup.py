@@ -66,6 +66,7 @@ class Rollup:
         self._parents: dict[str | None, tuple[str | None, str | None]] = {}
         self._levels: dict[str, list[dict]] = {}
         self._put_all(codes, values)
+        self._levels["commune"] = list(self.rows.values())  # built in code order
         if codes:
             self.totals = values.sum(axis=0).tolist()
 
@@ -154,7 +155,7 @@ class Rollup:
 
     def _build_level(self, level: str) -> list[dict]:
         if level == "commune":
-            return [self.rows[code] for code in sorted(self.rows)]  # in order already unless brought up to date
+            return [self.rows[code] for code in sorted(self.rows)]
         groups = self._groups_for(level)
         codes = sorted(groups)
         units = [self.units.get(code) or Unit(code, "", level, None) for code in codes]
