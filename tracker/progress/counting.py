@@ -148,7 +148,7 @@ def _with_plan(ctx: ReportContext, communes: Collection[str | None] | None, matr
     plan = plan_targets(ctx.revision)
     wanted = plan.codes
     if communes is not None or ctx.scope is not None:
-        wanted = [c for c in (plan.codes if communes is None else communes)
+        wanted = [c for c in (plan.codes if communes is None else dict.fromkeys(communes))  # each once
                   if c is not None and c in plan.index and (ctx.scope is None or c in ctx.scope)]
     index = {code: i for i, code in enumerate(matrix.codes)}
     added = [code for code in wanted if code not in index]
