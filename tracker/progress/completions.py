@@ -27,17 +27,17 @@ from collections.abc import Collection, Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import String, Table, case, func, literal_column, null, select, type_coerce, union_all
+from sqlalchemy import String, Table, case, func, literal_column, null, select, text, type_coerce, union_all
 from sqlalchemy.ext.compiler import compiles
 
 from tracker.extensions import db
 from tracker.households.models import HouseholdRevision, RevisionAssignment
 from tracker.progress.context import ReportContext
 from tracker.progress.counting import known_filter
-from tracker.progress.models import CommuneTally
+from tracker.progress.models import COMPLETED_DAY_ROWS, CommuneTally
 
 HR, RA, T = HouseholdRevision, RevisionAssignment, CommuneTally
-BY_COMMUNE = "ix_commune_tallies_set_grain_commune_day"
+BY_COMMUNE = "ix_commune_tallies_completed_by_commune"
 Key = tuple[str, str]
 Deltas = dict[date, int]
 Units = Mapping[Key, Collection[str] | None]
@@ -94,8 +94,13 @@ def kept_completions(ctx: ReportContext, units: Units) -> dict[Key, Deltas]:
 
 
 def _kept_rows(ctx: ReportContext) -> list[Any]:
-    """The conditions every kept read shares: the set's day rows up to ``as_of`` that change ``completed``."""
-    return [T.boundary_set_id == ctx.boundary_set.id, T.grain == "d", T.day <= ctx.as_of, T.completed != 0,
+    """The conditions every kept read shares: the set's day rows up to ``as_of`` that change ``completed``.
+
+    Those rows are written as the by-commune index's own condition, word for
+    word, so that both databases see the index holds them (a bound value
+    would not tell SQLite, which then refuses the index it is told to use).
+    """
+    return [T.boundary_set_id == ctx.boundary_set.id, text(COMPLETED_DAY_ROWS), T.day <= ctx.as_of,
             T.commune_code != ""]
 
 

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.extensions import db
+
+# The day rows that change a unit's completed count: what its finish day is found from.
+COMPLETED_DAY_ROWS = "grain = 'd' AND completed <> 0"
 
 
 class TallyValues:
@@ -41,10 +44,12 @@ class CommuneTally(TallyValues, db.Model):
     __tablename__ = "commune_tallies"
     # On SQLite the rows are stored in key order, so a report reads its ranges
     # of days sequentially (half the time of a table with a separate key index).
-    # The index reads one commune's days as a range (the finish days of a few
-    # finished communes; see :mod:`tracker.progress.completions`).
+    # The index reads one commune's days with a completed change as a range
+    # (the finish days of finished communes; see :mod:`tracker.progress.completions`):
+    # only those day rows, a fifth of them, so a read skips the others.
     __table_args__ = (
-        Index("ix_commune_tallies_set_grain_commune_day", "boundary_set_id", "grain", "commune_code", "day"),
+        Index("ix_commune_tallies_completed_by_commune", "boundary_set_id", "commune_code", "day",
+              sqlite_where=text(COMPLETED_DAY_ROWS), postgresql_where=text(COMPLETED_DAY_ROWS)),
         {"sqlite_with_rowid": False},
     )
 
