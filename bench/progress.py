@@ -20,9 +20,10 @@ over the national commune file (``vietnam-communes-2024.geojson`` from
   run: a bare ``SELECT count(*)`` over the same rows, and a naive roll-up
   that loops over every household in Python;
 * the commune map layer: the first answer of a freshly started process at
-  a national (6) and a provincial (8) zoom, once it has loaded what a
-  gunicorn worker loads before its first request (``tracker.progress.warm``:
-  the set, its plan and the outlines at the default zoom, 8), the median
+  a national (6) and a provincial (8) zoom, once it has done what a
+  gunicorn worker does before its first request (``post_worker_init`` in
+  ``gunicorn.conf.py``: the set, its plan and the outlines at the default
+  zoom, 8, loaded; the garbage collector tuned), the median
   of three such processes: its answer stored by an earlier
   worker, its date new anywhere (on the date's morning, as above), and with
   nothing stored at all; and the gzipped payload;
@@ -509,13 +510,11 @@ def child_main(url: str, instance: str, token: str, what: str) -> None:
     if what == "csv-floor":
         size = csv_floor(app)
     elif what.startswith("map"):  # the first map answer of a worker just started
-        from tracker.progress.warm import warm
-
         zoom, _, first = what[3:].partition("-")
         if first == "cold":  # nothing stored at all
             with app.app_context():
                 forget_stored()
-        warm(app)  # as gunicorn's post_worker_init does before a worker takes requests (gunicorn.conf.py)
+        worker_started(app)
         start = time.perf_counter()
         response = client.get(f"/api/v1/map/communes.geojson?as_of={AS_OF}&zoom={zoom}",
                               headers={**headers, "Accept-Encoding": "gzip"})
@@ -531,6 +530,18 @@ def child_main(url: str, instance: str, token: str, what: str) -> None:
         client.get("/api/v1/health")
     elapsed = time.perf_counter() - start
     print(json.dumps({"peak_mb": peak_rss_mb(), "bytes": size, "seconds": elapsed}))
+
+
+def worker_started(app: Any) -> None:
+    """What gunicorn does in a worker before its first request: ``post_worker_init`` of ``gunicorn.conf.py``.
+
+    It warms the worker (the set, its plan, the map outlines at the default
+    zoom) and tunes its garbage collector.
+    """
+    import runpy
+    from types import SimpleNamespace
+
+    runpy.run_path(str(ROOT / "gunicorn.conf.py"))["post_worker_init"](SimpleNamespace(wsgi=app))
 
 
 def peak_rss_mb() -> float:
