@@ -27,7 +27,21 @@ from collections.abc import Collection, Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import String, Table, case, func, literal_column, null, select, text, type_coerce, union_all
+from sqlalchemy import (
+    ARRAY,
+    String,
+    Table,
+    any_,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    null,
+    select,
+    text,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.ext.compiler import compiles
 
 from tracker.extensions import db
@@ -107,13 +121,18 @@ def _kept_rows(ctx: ReportContext) -> list[Any]:
 def _of_communes(query: Any, communes: Collection[str]) -> Any:
     """``query`` limited to ``communes``, read through the by-commune index.
 
+    On PostgreSQL the codes go as one array parameter: the statement is the
+    same for any number of communes, compiled once, rather than one
+    parameter per commune (353 for a national report's finished communes).
     Without statistics SQLite prefers the key's range of days (every
     commune's rows up to ``as_of``), about eight times slower for a hundred
     communes at national scale, so it is told the index (``INDEXED BY``,
-    see :func:`_sqlite_table_hint`); PostgreSQL's planner picks it itself.
+    see :func:`_sqlite_table_hint`).
     """
-    return (query.where(T.commune_code.in_(sorted(communes)))
-            .with_hint(T, f"INDEXED BY {BY_COMMUNE}", dialect_name="sqlite"))
+    codes = sorted(communes)
+    if db.engine.dialect.name == "postgresql":
+        return query.where(T.commune_code == any_(bindparam(None, codes, type_=ARRAY(String))))
+    return query.where(T.commune_code.in_(codes)).with_hint(T, f"INDEXED BY {BY_COMMUNE}", dialect_name="sqlite")
 
 
 @compiles(Table, "sqlite")
