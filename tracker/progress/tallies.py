@@ -72,7 +72,8 @@ class Dated(Protocol):
     deadline: date | None
 
 
-_SOURCES = FUNDING_SOURCES  # six of them: build_rows names each (unpacked there, so a change shows at once)
+# build_rows names each funding source in its rows' literal: a seventh source fails here, at import.
+_F0, _F1, _F2, _F3, _F4, _F5 = FUNDING_SOURCES
 _S, _C, _H, _W, _X, _N, _R = (SLOT[n] for n in ("started", "completed", "handed_over", "in_window", "withdrawn",
                                                   "households", "needs_review"))
 
@@ -101,19 +102,21 @@ def build_rows(codes: Sequence[str], names: Sequence[str | None], level: str, pa
     """
     t = np.asarray(tallies, dtype=np.int64).reshape(len(codes), WIDTH)
 
+    def total(slot: int) -> list[int]:
+        return (t[:, slot] + t[:, slot + 1]).tolist()
+
     def both(slot: int) -> tuple[list[int], list[int], list[int]]:
-        return t[:, slot].tolist(), t[:, slot + 1].tolist(), (t[:, slot] + t[:, slot + 1]).tolist()
+        return t[:, slot].tolist(), t[:, slot + 1].tolist(), total(slot)
 
     p0, p1, planned = both(0)
     s0, s1, started = both(_S)
     c0, c1, completed = both(_C)
     h0, h1, handed = both(_H)
-    figures = paces(planned, completed, (t[:, _W] + t[:, _W + 1]).tolist(), when.as_of, when.deadline)
+    figures = paces(planned, completed, total(_W), when.as_of, when.deadline)
     funds = t[:, FUNDS:AT_RISK]
     deadline, days_left = when.deadline, figures.days_left
-    f0, f1, f2, f3, f4, f5 = _SOURCES
     columns = zip(codes, names, parents, p0, p1, planned, s0, s1, started, c0, c1, completed, h0, h1, handed,
-                  both(_X)[2], both(_N)[2], both(_R)[2], figures.percent_complete, t[:, BUDGET].tolist(),
+                  total(_X), total(_N), total(_R), figures.percent_complete, t[:, BUDGET].tolist(),
                   funds.sum(axis=1).tolist(), *(funds[:, i].tolist() for i in range(len(FUNDING_SOURCES))),
                   figures.remaining, figures.required_per_day, figures.achieved_per_day, figures.projected_finish,
                   figures.at_risk)
@@ -131,7 +134,7 @@ def build_rows(codes: Sequence[str], names: Sequence[str | None], level: str, pa
         "needs_review": review,
         "percent_complete": percent,
         "funding": {"planned": budget, "recorded": recorded,
-                    "by_source": {f0: g0, f1: g1, f2: g2, f3: g3, f4: g4, f5: g5}},
+                    "by_source": {_F0: g0, _F1: g1, _F2: g2, _F3: g3, _F4: g4, _F5: g5}},
         "deadline": deadline,
         "days_left": days_left,
         "remaining": remaining,
