@@ -1,11 +1,13 @@
 """A worker loads the set's units, plan targets and map outlines when it starts (``gunicorn.conf.py``)."""
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import delete, event
+from sqlalchemy import delete, event, select
 
+from schemas.progress import MAP_ZOOM
 from tests.progress_builders import bearer
 from tests.test_progress import AS_OF, scenario
 from tracker.app import create_app
@@ -15,6 +17,8 @@ from tracker.progress.models import StoredAnswer, TallySnapshot
 from tracker.progress.warm import warm
 
 LOADED_AT_START = ("FROM admin_units", "FROM plan_targets", "FROM unit_outlines")
+COUNTED_FROM = ("FROM commune_tallies", "FROM tally_snapshots", "FROM tally_journal", "FROM stored_answers",
+                "FROM revision_assignments")
 
 
 def _fresh_worker(app: Flask) -> None:
@@ -51,6 +55,41 @@ def test_a_warmed_worker_answers_its_first_map_without_loading_the_set_plan_or_o
     _fresh_worker(app)
     assert warm(app) is True
     assert _first_map_reads(app) == []
+
+
+def _statements(app: Flask, url: str) -> tuple[dict, list[str]]:
+    """The answer to ``url`` (JSON) and every statement it ran."""
+    seen: list[str] = []
+
+    def heard(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        seen.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", heard)
+    try:
+        response = app.test_client().get(url, headers=bearer())
+        assert response.status_code == 200, response.data
+    finally:
+        event.remove(db.engine, "before_cursor_execute", heard)
+    return response.json, seen
+
+
+def test_a_warmed_worker_has_todays_report_and_map_ready_and_stored_for_the_others(
+        app: Flask, tmp_path: Path) -> None:
+    scenario(tmp_path)
+    today = date.today().isoformat()
+    expected, _ = _statements(app, f"/api/v1/progress?as_of={today}&level=commune")
+    _fresh_worker(app)
+    assert warm(app) is True
+    for url in (f"/api/v1/progress?as_of={today}&level=commune", f"/api/v1/map/communes.geojson?as_of={today}"):
+        answer, statements = _statements(app, url)
+        counted = [s for s in statements if any(t in s for t in COUNTED_FROM)]
+        assert counted == [], f"{url} counted again: {counted}"
+    assert answer["zoom"] == MAP_ZOOM and len(answer["features"]) == 4
+    shown = {f["id"]: f["properties"]["completed"]["total"] for f in answer["features"]}
+    assert shown == {row["code"]: row["completed"]["total"] for row in expected["rows"]}
+    assert sum(shown.values()) == expected["totals"]["completed"]["total"] > 0
+    stored = db.session.execute(select(StoredAnswer.day, StoredAnswer.name)).all()
+    assert [(d.isoformat(), n) for d, n in stored] == [(today, f"map:{MAP_ZOOM}")]  # another worker sends it
 
 
 def test_a_worker_with_no_set_yet_or_no_database_still_starts(app: Flask, tmp_path: Path) -> None:

@@ -1,11 +1,16 @@
-"""What every worker's first report and map need, loaded when the worker starts rather than in a request.
+"""What every worker's first report and map need, done when the worker starts rather than in a request.
 
 A national set's units (11,163 communes), its plan's targets and the map
 outlines at the zoom a map opens at cost a worker tens of milliseconds on
 its first report or map, which an official opening the dashboard after a
-restart would wait for. gunicorn calls :func:`warm` in each worker before
-it takes requests (``gunicorn.conf.py``). A worker whose database is away
-still starts: it loads them on first need instead.
+restart would wait for. So did everything a process does once only: each
+statement compiled on its first use, each code path's first run. gunicorn
+calls :func:`warm` in each worker before it takes requests
+(``gunicorn.conf.py``): it loads those, then gives itself today's commune
+report and communes map through the API's own code, so that today's
+answers are in the worker's memory (and the map stored for the others)
+and any other date's first answer runs on code already warm. A worker
+whose database is away still starts: it loads them on first need instead.
 """
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from tracker.boundaries.outlines import outlines
 from tracker.dbtypes import utcnow
 from tracker.errors import ApiError
 from tracker.extensions import db
+from tracker.progress import answers
 from tracker.progress.context import resolve
 from tracker.progress.counting import plan_targets, set_units
 
@@ -27,7 +33,7 @@ log = logging.getLogger(__name__)
 
 
 def warm(app: Flask) -> bool:
-    """Load the units, plan targets and map outlines of the set in force today; True when loaded."""
+    """Load the set in force today, its plan targets and map outlines, and build today's answers; True when done."""
     with app.app_context():
         try:
             ctx = resolve(today(), utcnow())
@@ -35,6 +41,8 @@ def warm(app: Flask) -> bool:
             if ctx.revision is not None:
                 plan_targets(ctx.revision)
             outlines(ctx.boundary_set, MAP_ZOOM)
+            answers.progress_json(ctx, "commune", now=True)
+            answers.communes_map(ctx, MAP_ZOOM, now=True)  # stored for the other workers too
             return True
         except ApiError:  # no set loaded yet
             return False
