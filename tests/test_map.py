@@ -72,6 +72,27 @@ def test_gzip_when_accepted(client, tmp_path: Path) -> None:
                       headers={**headers, "If-None-Match": etag}).status_code == 304
 
 
+def test_a_body_of_many_pieces_is_the_collection_with_one_etag_however_sent() -> None:
+    """Features encoded a thousand at a time (and deflated meanwhile) join into exactly the collection."""
+    import orjson
+
+    from tracker.progress.answers import FEATURES_AT_ONCE, collection_body
+    for count in (0, 1, FEATURES_AT_ONCE, 2 * FEATURES_AT_ONCE + 1):
+        features = [{"type": "Feature", "id": f"{i:05d}", "geometry": orjson.Fragment(b'{"type":"Point","coordinates":[1,2]}'),
+                     "properties": {"name": f"Xã {i}", "done": i % 3}} for i in range(count)]
+        collection = {"type": "FeatureCollection", "features": features, "known_at": "2025-04-16T01:00:00+00:00"}
+        plain, packed = collection_body(collection, ("known_at",)), collection_body(collection, ("known_at",), True)
+        expected = json.loads(orjson.dumps(collection))
+        assert json.loads(plain.body) == expected and plain.size() == len(plain.body)
+        assert gzip.decompress(packed.gzipped()) == packed.body == plain.body
+        assert packed.etag == plain.etag
+        later = collection_body(collection | {"known_at": "2025-04-16T02:00:00+00:00"}, ("known_at",), True)
+        assert later.etag == plain.etag  # a volatile member is not part of the representation's identity
+        if count:
+            features[-1]["properties"]["done"] += 1
+            assert collection_body(collection, ("known_at",), True).etag != plain.etag
+
+
 def _round_set(tmp_path: Path) -> object:
     """A wiggly commune: 400 vertices on a circle of 0.1°, imported as set "round"."""
     import math

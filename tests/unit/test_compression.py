@@ -1,4 +1,4 @@
-"""``gzipped``: a large body deflated in pieces at once is still one gzip member of exactly the body."""
+"""``gzipped`` and ``Deflating``: a body deflated in pieces at once is still one gzip member of exactly the body."""
 from __future__ import annotations
 
 import gzip
@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from tracker.compression import PIECES_FROM, gzipped
+from tracker.compression import PIECES_FROM, Deflating, gzipped
 
 
 def _body(size: int) -> bytes:
@@ -35,3 +35,18 @@ def test_pieces_cost_next_to_nothing_in_size() -> None:
     """Each piece starts with no history: a few kilobytes more, on megabytes (0.06 % on a national map)."""
     body = _body(PIECES_FROM)
     assert len(gzipped(body, 2)) <= 1.01 * len(gzipped(body, 1)) < len(body) / 5
+
+
+@pytest.mark.parametrize("sizes", [[], [0], [0, 0, 5], [1], [300_001, 7, 0, 120_000], [PIECES_FROM // 3] * 4])
+def test_pieces_added_one_by_one_make_one_gzip_member(sizes: list[int]) -> None:
+    """Pieces of any size (none, empty, views into larger bytes) deflated as added, in order."""
+    pieces = [memoryview(b"[" + _body(size) + b"]")[1:-1] for size in sizes]
+    deflating = Deflating()
+    for i, piece in enumerate(pieces):
+        deflating.add(b"," if i else b"", piece)
+    packed = deflating.finish()
+    body = b",".join(bytes(piece) for piece in pieces)
+    reader = zlib.decompressobj(wbits=31)
+    assert reader.decompress(packed) == body and reader.eof and reader.unused_data == b""
+    assert gzip.decompress(packed) == body
+    assert len(packed) <= 1.01 * len(gzipped(body, 1)) + 64 * len(sizes) + 32

@@ -13,8 +13,7 @@ from typing import Any
 
 import orjson
 
-from tracker import jsoncodec
-from tracker.compression import gzipped
+from tracker import compression, jsoncodec
 from tracker.progress import maps, stored_answers
 from tracker.progress.context import ReportContext
 from tracker.progress.finish import finished_report
@@ -22,48 +21,79 @@ from tracker.progress.service import progress_report, remember, report_key
 from tracker.progress.tallies import collector_paused
 
 
-def collection_body(collection: dict[str, Any], volatile: tuple[str, ...] = ()) -> tuple[bytes, str]:
-    """The collection as UTF-8 JSON, and an ETag over everything but ``volatile`` members.
+def collection_body(collection: dict[str, Any], volatile: tuple[str, ...] = (), deflate: bool = False) -> Body:
+    """The collection as UTF-8 JSON, with an ETag over everything but ``volatile`` members.
 
     A defaulted ``known_at`` ("now") is volatile: the same figures known a
-    second later are the same representation.
+    second later are the same representation. The features are encoded
+    ``FEATURES_AT_ONCE`` at a time; with ``deflate`` each piece is gzipped
+    (and every piece hashed) on the other cores while the next is encoded.
     """
-    features = orjson.dumps(collection["features"])
+    features = collection["features"]
     meta = {k: v for k, v in collection.items() if k != "features"}
     stable = json.dumps({k: v for k, v in meta.items() if k not in volatile}, cls=maps.Encoder,
                         sort_keys=True).encode("utf-8")
-    digest = hashlib.sha256(stable + b"\0")
-    digest.update(features)  # a national map's features are 11 MB: hashed and joined without more copies
     head = json.dumps(meta, cls=maps.Encoder, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return b"".join((head[:-1], b',"features":', features, b"}")), digest.hexdigest()[:32]
+    parts: list[bytes | memoryview] = [head[:-1] + b',"features":[']
+    deflating = compression.Deflating() if deflate else None
+    if deflating is not None:
+        deflating.add(parts[0])
+    digests = []
+    for start in range(0, len(features), FEATURES_AT_ONCE):
+        encoded = orjson.dumps(features[start:start + FEATURES_AT_ONCE])
+        digests.append(compression.submit(_sha256, encoded))
+        piece = (b"," if start else b"", memoryview(encoded)[1:-1])  # the pieces' brackets left out
+        parts.extend(piece)
+        if deflating is not None:
+            deflating.add(*piece)
+    parts.append(b"]}")
+    etag = hashlib.sha256(b"".join([stable, b"\0", *(digest.result() for digest in digests)])).hexdigest()[:32]
+    if deflating is None:
+        return Body(parts, etag)
+    deflating.add(parts[-1])
+    return Body(parts, etag, deflating.finish())
+
+
+FEATURES_AT_ONCE = 1000  # a national map is 12 pieces of about 1 MB
+
+
+def _sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
 
 
 class Body:
     """A GeoJSON answer ready to send: the bytes, the ETag, the gzipped bytes once asked for.
 
     Made from either form (an answer stored gzipped is unpacked only for a
-    client that does not take gzip).
+    client that does not take gzip); the bytes may come in parts, joined
+    only for a client that asks for them.
     """
 
-    def __init__(self, body: bytes | None, etag: str, gzipped_body: bytes | None = None) -> None:
-        self._body, self.etag, self._gzipped = body, etag, gzipped_body
+    def __init__(self, parts: list[bytes | memoryview] | None, etag: str, gzipped_body: bytes | None = None) -> None:
+        self._parts, self.etag, self._gzipped = parts, etag, gzipped_body
+        self._body: bytes | None = None
 
     @property
     def body(self) -> bytes:
         if self._body is None:
-            assert self._gzipped is not None
-            self._body = gzip.decompress(self._gzipped)
+            if self._parts is not None:
+                self._body = b"".join(self._parts)
+            else:
+                assert self._gzipped is not None
+                self._body = gzip.decompress(self._gzipped)
         return self._body
 
     def size(self) -> int:
         """The length of the body (a gzip member ends with it, modulo 4 GiB)."""
+        if self._parts is not None:
+            return sum(len(part) for part in self._parts)
         if self._body is None and self._gzipped is not None:
             return int.from_bytes(self._gzipped[-4:], "little")
         return len(self.body)
 
     def gzipped(self) -> bytes:
         if self._gzipped is None:
-            self._gzipped = gzipped(self._body or b"")
+            self._gzipped = compression.gzipped(self.body)
         return self._gzipped
 
 
@@ -92,7 +122,7 @@ def communes_map(ctx: ReportContext, zoom: int, now: bool) -> Body:
             return Body(None, stored[1], stored[0])
         generation = stored_answers.since(ctx) if now else None
         with collector_paused():  # the layer's 11,163 features are gone before the collector runs again
-            answer = Body(*collection_body(maps.communes_layer(ctx, zoom, key), ("known_at",) if now else ()))
+            answer = collection_body(maps.communes_layer(ctx, zoom, key), ("known_at",) if now else (), deflate=True)
         if generation is not None:
             stored_answers.keep(ctx, name, generation, answer.gzipped(), answer.etag)
         return answer

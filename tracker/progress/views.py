@@ -99,4 +99,4 @@ def households_map(args: dict[str, Any]) -> Response:
     collection["boundary_set"] = boundary_set.name
     collection["known_at"] = known_at.isoformat()
     collection["truncated"] = len(rows) > limit
-    return json_answer(answers.Body(*answers.collection_body(collection, () if "known_at" in args else ("known_at",))))
+    return json_answer(answers.collection_body(collection, () if "known_at" in args else ("known_at",)))
