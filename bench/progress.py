@@ -501,34 +501,34 @@ def csv_floor(app: Any) -> int:
 
 
 def child_main(url: str, instance: str, token: str, what: str) -> None:
-    """In a fresh process: stream one export to nowhere, print peak RSS (MB), rows and time."""
+    """In a fresh process: one map answer or one export streamed to nowhere; print peak RSS (MB), bytes and time."""
     app = _app(url, Path(instance))
     headers = {"Authorization": f"Bearer {token}"}
     client = app.test_client()
-    start = time.perf_counter()
-    size = 0
-    if what == "csv-floor":
-        size = csv_floor(app)
-    elif what.startswith("map"):  # the first map answer of a worker just started
+    if what.startswith("map"):  # the first map answer of a worker just started
         zoom, _, first = what[3:].partition("-")
         if first == "cold":  # nothing stored at all
             with app.app_context():
                 forget_stored()
         worker_started(app)
-        start = time.perf_counter()
-        response = client.get(f"/api/v1/map/communes.geojson?as_of={AS_OF}&zoom={zoom}",
-                              headers={**headers, "Accept-Encoding": "gzip"})
-        assert response.status_code == 200, response.status_code
-        size = len(response.data)
-    elif what != "idle":
-        response = client.get(f"/api/v1/export/{what}?as_of={AS_OF}", headers=headers, buffered=False)
+        url = f"/api/v1/map/communes.geojson?as_of={AS_OF}&zoom={zoom}"
+        headers["Accept-Encoding"] = "gzip"
+    elif what not in ("idle", "csv-floor"):
+        url = f"/api/v1/export/{what}?as_of={AS_OF}"
+    start = time.perf_counter()
+    size = 0
+    if what == "csv-floor":
+        size = csv_floor(app)
+    elif what == "idle":
+        client.get("/api/v1/health")
+    else:
+        response = client.get(url, headers=headers, buffered=False)
         assert response.status_code == 200, response.status_code
         for chunk in response.response:
             size += len(chunk)
+    elapsed = time.perf_counter() - start  # the client has the answer: what the worker stores for later follows
+    if what not in ("idle", "csv-floor"):
         response.close()
-    else:
-        client.get("/api/v1/health")
-    elapsed = time.perf_counter() - start
     print(json.dumps({"peak_mb": peak_rss_mb(), "bytes": size, "seconds": elapsed}))
 
 

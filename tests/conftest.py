@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskCliRunner
+from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from werkzeug.test import TestResponse
 
 from tests.helpers import recreate_pg_database
 from tests.test_security import world  # noqa: F401  (the signed-in accounts and households several test files share)
@@ -91,9 +93,21 @@ def _empty_tables() -> None:
         conn.execute(text("INSERT INTO sync_counters (name, value) VALUES ('changes', 0)"))
 
 
+class ClosingClient(FlaskClient):
+    """A test client that reads each answer whole and closes it, as a WSGI server does after sending it.
+
+    Work a request leaves until its answer is sent (``tracker.http.after_response``)
+    then runs before the test goes on; ``buffered=False`` still streams.
+    """
+
+    def open(self, *args: Any, buffered: bool = True, **kwargs: Any) -> TestResponse:
+        return super().open(*args, buffered=buffered, **kwargs)
+
+
 @pytest.fixture
 def app(migrated: str, tmp_path: Path) -> Iterator[Flask]:
     app = create_app(_settings(migrated, tmp_path))
+    app.test_client_class = ClosingClient
     with app.app_context():
         _empty_tables()
         yield app

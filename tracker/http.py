@@ -1,16 +1,18 @@
 """Small request helpers shared by the JSON views."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from flask import Response, request
+from flask import Flask, Response, after_this_request, current_app, has_request_context, request
 
 from tracker.errors import ApiError
 
 F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger(__name__)
 
 
 def is_json_mimetype(mimetype: str) -> bool:
@@ -46,4 +48,39 @@ def attachment(body: Iterator[bytes], mimetype: str, filename: str) -> Response:
         f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
     )
     response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def after_response(work: Callable[[], Any]) -> None:
+    """Run ``work`` once this request's answer has been sent (outside a request: now).
+
+    For what a request stores for later requests and other workers (a
+    day's sums, a whole map answer) and the client does not wait for: the
+    WSGI server calls the answer's ``close()`` after writing it, and the
+    work runs then, in an app context of its own. A failure is logged.
+    """
+    if not has_request_context():
+        work()
+        return
+    pending: list[Callable[[], Any]] | None = request.environ.get(_PENDING)
+    if pending is None:
+        pending = request.environ[_PENDING] = []
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        after_this_request(lambda response: _when_sent(response, app, pending))
+    pending.append(work)
+
+
+_PENDING = "tracker.after_response"  # in the request's environ: an app context (and its g) may outlive a request
+
+
+def _when_sent(response: Response, app: Flask, pending: list[Callable[[], Any]]) -> Response:
+    def run() -> None:
+        with app.app_context():
+            for work in pending:
+                try:
+                    work()
+                except Exception:  # noqa: BLE001 - what is stored for later is a cache: the answer went out
+                    log.exception("work after the answer failed")
+
+    response.call_on_close(run)
     return response

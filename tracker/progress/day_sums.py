@@ -12,6 +12,7 @@ for the next report.
 from __future__ import annotations
 
 from collections.abc import Collection
+from functools import partial
 from itertools import compress
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ import numpy as np
 from sqlalchemy import Table, and_, select, union_all
 
 from tracker.extensions import db
+from tracker.http import after_response
 from tracker.progress import cumulative, snapshots
 from tracker.progress.models import CommuneTally, TallyJournal
 from tracker.progress.tallies import AT_RISK, BUDGET, FUNDS, SLOT, WIDTH, Matrix, Tally
@@ -41,7 +43,8 @@ def matrix(ctx: ReportContext, communes: Collection[str | None] | None = None) -
 
     A report of the whole set starts from the nearest day's sums stored by an
     earlier one (:mod:`tracker.progress.snapshots`) when there is one, or sums
-    the running totals; it stores what it found for the next report.
+    the running totals; it stores what it found for the next report (in a
+    request, once the answer is sent).
     """
     summed, since = None, None
     if communes is None and ctx.scope is None:
@@ -55,7 +58,7 @@ def matrix(ctx: ReportContext, communes: Collection[str | None] | None = None) -
     if summed is None:
         summed = _summed(T.__table__, ctx, communes, cumulative.parts(ctx.as_of, cumulative.span_of(ctx.boundary_set.id)))
     if since is not None:
-        snapshots.keep(ctx.boundary_set.id, ctx.as_of, since, summed)
+        after_response(partial(snapshots.keep, ctx.boundary_set.id, ctx.as_of, since, summed))
     return _tallies(summed)
 
 

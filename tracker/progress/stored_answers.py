@@ -14,10 +14,12 @@ where the kept tallies cover the report, are stored.
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 
 from sqlalchemy import select
 
 from tracker.extensions import db
+from tracker.http import after_response
 from tracker.progress import kept, snapshots
 from tracker.progress.context import ReportContext
 from tracker.progress.models import StoredAnswer
@@ -51,7 +53,7 @@ def since(ctx: ReportContext) -> int | None:
     return snapshots.generation(ctx.boundary_set.id) if storable(ctx) else None
 
 
-def keep(ctx: ReportContext, name: str, generation: int, gzipped: bytes, etag: str) -> bool:
-    """Store the answer if no write to the set's tallies fell since ``generation``; True when stored."""
-    return snapshots.store(StoredAnswer, ctx.boundary_set.id, generation, {"day": ctx.as_of, "name": name},
-                           {"key": _key(ctx), "etag": etag, "body": gzipped})
+def keep(ctx: ReportContext, name: str, generation: int, gzipped: bytes, etag: str) -> None:
+    """Store the answer if no write to the set's tallies fell since ``generation`` (in a request: once it is sent)."""
+    after_response(partial(snapshots.store, StoredAnswer, ctx.boundary_set.id, generation,
+                           {"day": ctx.as_of, "name": name}, {"key": _key(ctx), "etag": etag, "body": gzipped}))
