@@ -94,6 +94,7 @@ class ProgressArgs(ReportArgs):
 
 
 MAP_ZOOM = 8  # the zoom a communes map is answered at when none is asked for
+NATIONAL_ZOOM = 6  # the whole of Vietnam on a screen
 
 
 class MapArgs(ReportArgs):

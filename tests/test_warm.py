@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import delete, event, select
 
-from schemas.progress import MAP_ZOOM
+from schemas.progress import MAP_ZOOM, NATIONAL_ZOOM
 from tests.progress_builders import bearer
 from tests.test_progress import AS_OF, scenario
 from tracker.app import create_app
@@ -31,7 +31,7 @@ def _fresh_worker(app: Flask) -> None:
     db.session.commit()
 
 
-def _first_map_reads(app: Flask) -> list[str]:
+def _first_map_reads(app: Flask, zoom: int = MAP_ZOOM) -> list[str]:
     """The statements of the first communes map answer, which of LOADED_AT_START it read."""
     seen: list[str] = []
 
@@ -40,7 +40,7 @@ def _first_map_reads(app: Flask) -> list[str]:
 
     event.listen(db.engine, "before_cursor_execute", heard)
     try:
-        response = app.test_client().get(f"/api/v1/map/communes.geojson?as_of={AS_OF}", headers=bearer())
+        response = app.test_client().get(f"/api/v1/map/communes.geojson?as_of={AS_OF}&zoom={zoom}", headers=bearer())
         assert response.status_code == 200 and len(response.json["features"]) == 4
     finally:
         event.remove(db.engine, "before_cursor_execute", heard)
@@ -54,7 +54,7 @@ def test_a_warmed_worker_answers_its_first_map_without_loading_the_set_plan_or_o
     assert sorted(set(_first_map_reads(app))) == sorted(LOADED_AT_START)  # not warmed: it loads them itself
     _fresh_worker(app)
     assert warm(app) is True
-    assert _first_map_reads(app) == []
+    assert _first_map_reads(app) == [] and _first_map_reads(app, NATIONAL_ZOOM) == []
 
 
 def _statements(app: Flask, url: str) -> tuple[dict, list[str]]:

@@ -1,7 +1,7 @@
 """What every worker's first report and map need, done when the worker starts rather than in a request.
 
 A national set's units (11,163 communes), its plan's targets and the map
-outlines at the zoom a map opens at cost a worker tens of milliseconds on
+outlines at the zooms a map opens at (the country, and the default) cost a worker tens of milliseconds on
 its first report or map, which an official opening the dashboard after a
 restart would wait for. So did everything a process does once only: each
 statement compiled on its first use, each code path's first run. gunicorn
@@ -19,7 +19,7 @@ import logging
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
-from schemas.progress import MAP_ZOOM
+from schemas.progress import MAP_ZOOM, NATIONAL_ZOOM
 from sync.vocabulary import today
 from tracker.boundaries.outlines import outlines
 from tracker.dbtypes import utcnow
@@ -30,6 +30,7 @@ from tracker.progress.context import resolve
 from tracker.progress.counting import plan_targets, set_units
 
 log = logging.getLogger(__name__)
+WARM_ZOOMS = (NATIONAL_ZOOM, MAP_ZOOM)  # the outlines loaded at start: the whole country, and the default
 
 
 def warm(app: Flask) -> bool:
@@ -40,7 +41,8 @@ def warm(app: Flask) -> bool:
             set_units(ctx.boundary_set)
             if ctx.revision is not None:
                 plan_targets(ctx.revision)
-            outlines(ctx.boundary_set, MAP_ZOOM)
+            for zoom in WARM_ZOOMS:
+                outlines(ctx.boundary_set, zoom)
             answers.progress_json(ctx, "commune", now=True)
             answers.communes_map(ctx, MAP_ZOOM, now=True)  # stored for the other workers too
             return True
