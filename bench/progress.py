@@ -83,9 +83,12 @@ def _app(url: str, instance: Path) -> Any:
                        "DEFAULT_BOUNDARY_SET": SET_NAME, "EXPORT_INLINE_ROWS": 10**9})
 
 
-def median_ms(fn: Callable[[], Any], runs: int) -> tuple[float, list[float]]:
+def median_ms(fn: Callable[[], Any], runs: int, before: Callable[[], Any] | None = None) -> tuple[float, list[float]]:
+    """Median time of ``fn()`` over ``runs``, ``before()`` (untimed) ahead of each."""
     times = []
     for _ in range(runs):
+        if before is not None:
+            before()
         start = time.perf_counter()
         fn()
         times.append((time.perf_counter() - start) * 1000)
@@ -323,15 +326,13 @@ def forget_stored() -> None:
     db.session.commit()
 
 
-def first_anywhere(report: Callable[[], Any], runs: int) -> float:
+def first_anywhere(app: Any, report: Callable[[], Any], runs: int) -> float:
     """Median time of ``report()`` when nothing at all is stored (stored sums and answers deleted first)."""
-    times = []
-    for _ in range(runs):
+    def forget() -> None:
         forget_stored()
-        start = time.perf_counter()
-        report()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+        forget_figures(app)
+
+    return median_ms(report, runs, forget)[0]
 
 
 def new_day(round_no: int) -> None:
@@ -429,20 +430,22 @@ def measure(app: Any, token: str, runs: int, log: Callable[[str], None]) -> dict
         def now() -> Any:  # a request's context: known_at is "now"
             return resolve(AS_OF, datetime.now(UTC), SET_NAME, None, None)
 
-        def cold(level: str) -> Any:
-            forget_figures(app)
+        def cold(level: str) -> Any:  # a worker that remembers no figures (forgotten untimed, by forget())
             return progress_report(now(), level)
+
+        def forget() -> None:
+            forget_figures(app)
 
         cold("commune")  # the set's units are loaded once per set version
         results["kept"] = kept.covers(now())
         results["sql_ms"], _ = median_ms(lambda: db.session.execute(commune_sums_query(now())).all(), runs)
         results["counted_ms"], _ = median_ms(lambda: counted_tallies(now()), runs)
-        results["rollup_cold_ms"], _ = median_ms(lambda: cold("commune"), runs)
-        results["rollup_unstored_ms"] = first_anywhere(lambda: cold("commune"), runs)
+        results["rollup_cold_ms"], _ = median_ms(lambda: cold("commune"), runs, forget)
+        results["rollup_unstored_ms"] = first_anywhere(app, lambda: cold("commune"), runs)
         results["rollup_new_day_ms"] = first_of_new_day(app, lambda: progress_report(now(), "commune"), runs)
         results["rollup_ms"], _ = median_ms(lambda: progress_report(now(), "commune"), runs)
         results["rollup_rows"] = len(progress_report(now(), "commune").rows)
-        results["rollup_province_cold_ms"], _ = median_ms(lambda: cold("province"), runs)
+        results["rollup_province_cold_ms"], _ = median_ms(lambda: cold("province"), runs, forget)
         progress_report(now(), "commune")
         progress_report(now(), "province")
         results["rollup_synced_ms"], _ = after_syncs(runs, lambda: progress_report(now(), "commune"))
