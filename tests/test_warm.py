@@ -92,6 +92,14 @@ def test_a_warmed_worker_has_todays_report_and_map_ready_and_stored_for_the_othe
     assert [(d.isoformat(), n) for d, n in stored] == [(today, f"map:{MAP_ZOOM}")]  # another worker sends it
 
 
+def test_a_map_asks_once_whether_the_kept_tallies_cover_it(app: Flask, tmp_path: Path) -> None:
+    """The stored answer, the figures and the finish days of one answer follow one decision."""
+    scenario(tmp_path)
+    _, statements = _statements(app, f"/api/v1/map/communes.geojson?as_of={AS_OF}")
+    asked = [s for s in statements if s.startswith("SELECT tally_states.last_revision_id")]
+    assert len(asked) == 1, statements
+
+
 def test_a_worker_with_no_set_yet_or_no_database_still_starts(app: Flask, tmp_path: Path) -> None:
     assert warm(app) is False  # nothing loaded yet
     away = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/folder/tracker.db",

@@ -1,7 +1,7 @@
 """What a report is about: the boundary set, plan revision, dates and scope, resolved from its arguments."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -28,6 +28,9 @@ class ReportContext:
     scope: frozenset[str] | None = None
 
     deadline: date | None = None
+    # Whether the kept tallies give this report's counts, once asked (kept.covers): one answer per report,
+    # which its figures, stored answer and finish days all follow.
+    covered: bool | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.deadline = self.revision.deadline if self.revision else None

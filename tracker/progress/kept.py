@@ -154,7 +154,13 @@ def _upsert(acc: dict[Key, list[int]]) -> None:
 
 
 def covers(ctx: ReportContext) -> bool:
-    """True when the kept tallies give exactly the report's counts (see the module doc)."""
+    """True when the kept tallies give exactly the report's counts (see the module doc); asked once per report."""
+    if ctx.covered is None:
+        ctx.covered = _covers(ctx)
+    return ctx.covered
+
+
+def _covers(ctx: ReportContext) -> bool:
     state = db.session.execute(select(TallyState.last_revision_id)
                                .where(TallyState.boundary_set_id == ctx.boundary_set.id)).first()
     if state is None:
