@@ -13,6 +13,7 @@ from tracker.errors import ApiError
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger(__name__)
+_PENDING = "tracker.after_response"  # in the request's environ: an app context (and its g) may outlive a request
 
 
 def is_json_mimetype(mimetype: str) -> bool:
@@ -68,9 +69,6 @@ def after_response(work: Callable[[], Any]) -> None:
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         after_this_request(lambda response: _when_sent(response, app, pending))
     pending.append(work)
-
-
-_PENDING = "tracker.after_response"  # in the request's environ: an app context (and its g) may outlive a request
 
 
 def _when_sent(response: Response, app: Flask, pending: list[Callable[[], Any]]) -> Response:

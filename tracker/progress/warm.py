@@ -1,10 +1,11 @@
 """What every worker's first report and map need, done when the worker starts rather than in a request.
 
 A national set's units (11,163 communes), its plan's targets and the map
-outlines at the zooms a map opens at (the country, and the default) cost a worker tens of milliseconds on
-its first report or map, which an official opening the dashboard after a
-restart would wait for. So did everything a process does once only: each
-statement compiled on its first use, each code path's first run. gunicorn
+outlines at the zooms a map opens at (the country, and the default) cost a
+worker tens of milliseconds on its first report or map, which an official
+opening the dashboard after a restart would wait for. So did everything a
+process does once only: each statement compiled on its first use, each
+code path's first run. gunicorn
 calls :func:`warm` in each worker before it takes requests
 (``gunicorn.conf.py``): it loads those, then gives itself today's commune
 report and communes map through the API's own code, so that today's
