@@ -235,6 +235,8 @@ def _analyze(db: Any, vacuum: bool = False) -> None:
     db.session.commit()
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("VACUUM ANALYZE" if vacuum else "ANALYZE")
+        if vacuum:  # its pages written out now, not by the checkpointer while the next figures are taken
+            conn.exec_driver_sql("CHECKPOINT")
 
 
 def _lay_out(db: Any) -> None:
