@@ -22,8 +22,8 @@ over the national commune file (``vietnam-communes-2024.geojson`` from
 * the commune map layer: the first answer of a freshly started process at
   a national (6) and a provincial (8) zoom, once it has done what a
   gunicorn worker does before its first request (``post_worker_init`` in
-  ``gunicorn.conf.py``: the set, its plan and the outlines at the default
-  zoom, 8, loaded; the garbage collector tuned), the median
+  ``gunicorn.conf.py``: the set, its plan and the outlines at zooms 6 and
+  8 loaded, today's report and map built; the garbage collector tuned), the median
   of five such processes: its answer stored by an earlier
   worker, its date new anywhere (on the date's morning, as above), and with
   nothing stored at all; and the gzipped payload;
@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import itertools
 import json
 import os
 import resource
@@ -348,14 +349,13 @@ def new_day(round_no: int) -> None:
 
 def first_of_new_day(app: Any, report: Callable[[], Any], runs: int) -> float:
     """Median time of ``report()`` of ``AS_OF`` in a worker that remembers nothing, on :func:`new_day`."""
-    times = []
-    for i in range(runs):
-        new_day(NEW_DAY_ROUNDS + i)
+    rounds = itertools.count(NEW_DAY_ROUNDS)
+
+    def morning() -> None:
+        new_day(next(rounds))
         forget_figures(app)
-        start = time.perf_counter()
-        report()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+
+    return median_ms(report, runs, morning)[0]
 
 
 def naive_rollup(app: Any) -> dict[str, list[int]]:
@@ -540,8 +540,8 @@ def child_main(url: str, instance: str, token: str, what: str) -> None:
 def worker_started(app: Any) -> None:
     """What gunicorn does in a worker before its first request: ``post_worker_init`` of ``gunicorn.conf.py``.
 
-    It warms the worker (the set, its plan, the map outlines at the default
-    zoom) and tunes its garbage collector.
+    It warms the worker (the set, its plan, the map outlines, today's report
+    and map) and tunes its garbage collector.
     """
     import runpy
     from types import SimpleNamespace
