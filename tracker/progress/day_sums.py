@@ -17,7 +17,7 @@ from itertools import compress
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import Table, and_, select, union_all
+from sqlalchemy import String, Subquery, Table, and_, cast, func, select, union_all
 
 from tracker.extensions import db
 from tracker.http import after_response
@@ -114,24 +114,42 @@ def _summed(table: Table, ctx: ReportContext, communes: Collection[str | None] |
         wanted.append(table.c.commune_code.in_(sorted(c or "" for c in communes)))
     columns = [table.c.commune_code, table.c.support_type, *(table.c[name] for name in VALUES)]
     # Each part is an index range (see cumulative.parts).
-    query = union_all(*(select(*columns).where(*wanted, part) for part in parts))
-    rows = db.session.connection().execute(query).all()  # a Core read: no ORM rows
-    if not rows:
+    read = _read_joined(union_all(*(select(*columns).where(*wanted, part) for part in parts)).subquery())
+    if read is None:
         return Sums([], np.zeros((0, snapshots.WIDTH), dtype=np.int64))
-    codes, supports, *columns = zip(*rows)  # column by column: a third faster than row by row
+    codes, repair, values = read
     index = {code: i for i, code in enumerate(dict.fromkeys(codes))}
-    at = np.fromiter(map(index.__getitem__, codes), dtype=np.intp, count=len(rows))
-    repair = (np.array(supports) == "repair")[:, None]
-    values = np.array(columns, dtype=np.int64).T
+    at = np.fromiter(map(index.__getitem__, codes), dtype=np.intp, count=len(codes))
     counts = values[:, 1:1 + len(COUNTS)]
-    wide = np.zeros((len(rows), snapshots.WIDTH), dtype=np.int64)
+    wide = np.zeros((len(codes), snapshots.WIDTH), dtype=np.int64)
     wide[:, 0] = values[:, 0]
-    wide[:, 1:_FUNDS_AT:2] = np.where(repair, 0, counts)
-    wide[:, 2:_FUNDS_AT:2] = np.where(repair, counts, 0)
+    wide[:, 1:_FUNDS_AT:2] = np.where(repair[:, None], 0, counts)
+    wide[:, 2:_FUNDS_AT:2] = np.where(repair[:, None], counts, 0)
     wide[:, _FUNDS_AT:] = values[:, 1 + len(COUNTS):]
     summed = np.zeros((len(index), snapshots.WIDTH), dtype=np.int64)
     np.add.at(summed, at, wide)
     return Sums(list(index), summed)
+
+
+def _read_joined(rows: Subquery) -> tuple[list[str], np.ndarray, np.ndarray] | None:
+    """The commune codes, the repair flags and the values (a row per row, in VALUES order) of ``rows``; None: none.
+
+    Each column comes joined into one string by the database, in the pass
+    that reads the rows, and numpy parses the numbers: fetched row by row, the
+    34,000 rows of a national report made the driver build 600,000 Python
+    objects, and took three times as long. The aggregates of one statement
+    are fed the rows in one order, so the columns line up.
+    """
+    joined = [func.aggregate_strings(rows.c.commune_code, "\n"), func.aggregate_strings(rows.c.support_type, "\n"),
+              *(func.aggregate_strings(cast(rows.c[name], String), " ") for name in VALUES)]
+    count, codes, supports, *values = db.session.connection().execute(select(func.count(), *joined)).one()
+    if not count:
+        return None
+    columns = [np.fromstring(column, dtype=np.int64, sep=" ") for column in values]
+    codes, supports = codes.split("\n"), supports.split("\n")
+    if len(codes) != count or len(supports) != count or any(len(column) != count for column in columns):
+        raise ValueError(f"tally columns read back with unequal lengths ({count} rows)")
+    return codes, np.array(supports) == "repair", np.stack(columns, axis=1)
 
 
 # A day not stored yet starts from a stored day at most this far from it (beyond, the running totals read less).
