@@ -15,7 +15,9 @@ over the national commune file (``vietnam-communes-2024.geojson`` from
   anywhere, in a worker that remembers nothing, on the date's morning (the
   day before stored by an earlier report, then 100 households synced); and
   with nothing stored at all (summed from the commune tallies the ledger
-  keeps; the count from the revisions is shown beside it);
+  keeps, on ``AS_OF`` and on the date furthest from its running totals; the
+  count from the revisions is shown beside it), each first report timed as
+  a request's answer (what it stores for later follows, untimed);
   against baselines in the same
   run: a bare ``SELECT count(*)`` over the same rows, and a naive roll-up
   that loops over every household in Python;
@@ -41,6 +43,7 @@ the naive loop; first map answer <= 300 ms; households.xlsx <= 30 s and
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import itertools
 import json
@@ -70,6 +73,8 @@ TARGET_EXPORT_RSS_MB = 300.0
 SET_NAME = "vn2024"
 PLAN_NAME = "Toàn quốc 2025"
 AS_OF = date(2025, 4, 16)
+# The date furthest from its running totals: nine days after the anchor of the 22nd (see tracker.progress.cumulative).
+LATE_AS_OF = date(2025, 3, 31)
 DEADLINE = date(2025, 8, 31)
 VN = timezone(timedelta(hours=7))
 NEW_DAY_ROUNDS = 50  # sync batches of new_day() spread households apart from the other rounds'
@@ -84,15 +89,24 @@ def _app(url: str, instance: Path) -> Any:
                        "DEFAULT_BOUNDARY_SET": SET_NAME, "EXPORT_INLINE_ROWS": 10**9})
 
 
-def median_ms(fn: Callable[[], Any], runs: int, before: Callable[[], Any] | None = None) -> tuple[float, list[float]]:
-    """Median time of ``fn()`` over ``runs``, ``before()`` (untimed) ahead of each."""
+def median_ms(fn: Callable[[], Any], runs: int, before: Callable[[], Any] | None = None,
+              app: Any = None) -> tuple[float, list[float]]:
+    """Median time of ``fn()`` over ``runs``, ``before()`` (untimed) ahead of each.
+
+    With ``app``, each run is a request of its own, timed until ``fn``
+    returns: what it stores for later runs after the timer, as a server runs
+    it once the answer is sent (``tracker.http.after_response``).
+    """
     times = []
     for _ in range(runs):
         if before is not None:
             before()
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
+        with app.test_request_context() if app is not None else contextlib.nullcontext():
+            start = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - start) * 1000)
+            if app is not None:
+                app.process_response(app.response_class()).close()
     return statistics.median(times), times
 
 
@@ -335,7 +349,7 @@ def first_anywhere(app: Any, report: Callable[[], Any], runs: int) -> float:
         forget_stored()
         forget_figures(app)
 
-    return median_ms(report, runs, forget)[0]
+    return median_ms(report, runs, forget, app)[0]
 
 
 def new_day(round_no: int) -> None:
@@ -355,7 +369,7 @@ def first_of_new_day(app: Any, report: Callable[[], Any], runs: int) -> float:
         new_day(next(rounds))
         forget_figures(app)
 
-    return median_ms(report, runs, morning)[0]
+    return median_ms(report, runs, morning, app)[0]
 
 
 def naive_rollup(app: Any) -> dict[str, list[int]]:
@@ -442,12 +456,14 @@ def measure(app: Any, token: str, runs: int, log: Callable[[str], None]) -> dict
         results["kept"] = kept.covers(now())
         results["sql_ms"], _ = median_ms(lambda: db.session.execute(commune_sums_query(now())).all(), runs)
         results["counted_ms"], _ = median_ms(lambda: counted_tallies(now()), runs)
-        results["rollup_cold_ms"], _ = median_ms(lambda: cold("commune"), runs, forget)
+        results["rollup_cold_ms"], _ = median_ms(lambda: cold("commune"), runs, forget, app)
         results["rollup_unstored_ms"] = first_anywhere(app, lambda: cold("commune"), runs)
+        results["rollup_unstored_late_ms"] = first_anywhere(
+            app, lambda: progress_report(resolve(LATE_AS_OF, datetime.now(UTC), SET_NAME, None, None), "commune"), runs)
         results["rollup_new_day_ms"] = first_of_new_day(app, lambda: progress_report(now(), "commune"), runs)
         results["rollup_ms"], _ = median_ms(lambda: progress_report(now(), "commune"), runs)
         results["rollup_rows"] = len(progress_report(now(), "commune").rows)
-        results["rollup_province_cold_ms"], _ = median_ms(lambda: cold("province"), runs, forget)
+        results["rollup_province_cold_ms"], _ = median_ms(lambda: cold("province"), runs, forget, app)
         progress_report(now(), "commune")
         progress_report(now(), "province")
         results["rollup_synced_ms"], _ = after_syncs(runs, lambda: progress_report(now(), "commune"))
@@ -607,12 +623,17 @@ def report(label: str, res: dict[str, Any], exports: dict[str, dict[str, Any]]) 
     line("roll-up, first report with nothing stored at all", f"{anywhere:.1f} ms", "<= 150 ms",
          anywhere <= TARGET_FIRST_MS)
     line("  (a set just counted afresh: summed from the running totals)", "")
+    late = res["rollup_unstored_late_ms"]
+    line(f"the same on {LATE_AS_OF:%d %B}, furthest from the running totals", f"{late:.1f} ms", "<= 150 ms",
+         late <= TARGET_FIRST_MS)
     line(f"  from the kept commune tallies: {'yes' if res['kept'] else 'NO'}", "", "yes", bool(res["kept"]))
     line("naive Python loop over the rows (baseline)", f"{naive:.1f} ms")
     line("  naive loop / first report of a date anywhere", f"{naive / max(new, 0.001):.1f} x", ">= 4 x",
          naive / max(new, 0.001) >= TARGET_VS_NAIVE)
     line("  naive loop / first report with nothing stored", f"{naive / max(anywhere, 0.001):.1f} x", ">= 4 x",
          naive / max(anywhere, 0.001) >= TARGET_VS_NAIVE)
+    line(f"  naive loop / the same on {LATE_AS_OF:%d %B}", f"{naive / max(late, 0.001):.1f} x", ">= 4 x",
+         naive / max(late, 0.001) >= TARGET_VS_NAIVE)
     for zoom in (6, 8):
         for kind, how in ((f"map{zoom}", "fresh worker"),
                           (f"map{zoom}-first", "fresh worker, date new anywhere, the day before stored"),

@@ -17,7 +17,7 @@ from itertools import compress
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import String, Subquery, Table, and_, cast, func, select, union_all
+from sqlalchemy import String, Subquery, Table, and_, cast, func, select
 
 from tracker.extensions import db
 from tracker.http import after_response
@@ -113,11 +113,14 @@ def _summed(table: Table, ctx: ReportContext, communes: Collection[str | None] |
     if communes is not None:
         wanted.append(table.c.commune_code.in_(sorted(c or "" for c in communes)))
     columns = [table.c.commune_code, table.c.support_type, *(table.c[name] for name in VALUES)]
-    # Each part is an index range (see cumulative.parts).
-    read = _read_joined(union_all(*(select(*columns).where(*wanted, part) for part in parts)).subquery())
-    if read is None:
+    # Each part is an index range (see cumulative.parts), read on its own: SQLite would pass a union's rows
+    # through a co-routine, which cost more than the read.
+    read = [found for part in parts if (found := _read_joined(select(*columns).where(*wanted, part).subquery()))]
+    if not read:
         return Sums([], np.zeros((0, snapshots.WIDTH), dtype=np.int64))
-    codes, repair, values = read
+    codes = [code for found in read for code in found[0]]
+    repair = np.concatenate([found[1] for found in read])
+    values = np.concatenate([found[2] for found in read])
     index = {code: i for i, code in enumerate(dict.fromkeys(codes))}
     at = np.fromiter(map(index.__getitem__, codes), dtype=np.intp, count=len(codes))
     counts = values[:, 1:1 + len(COUNTS)]
