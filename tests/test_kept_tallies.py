@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from tests.sync_support import COMMUNE_1, COMMUNE_2, load_communes, make_user, push, results, token
 from tracker.boundaries.service import get_set
@@ -23,7 +23,7 @@ from tracker.extensions import db
 from tracker.households.ledger import reassign_set
 from tracker.households.models import HouseholdRevision
 from tracker.progress import day_sums, kept
-from tracker.progress.models import CommuneTally
+from tracker.progress.models import CommuneTally, TallySnapshot
 from tracker.progress.service import counted_tallies, resolve
 
 STAGES = ("surveyed", "approved", "started", "completed", "handed_over")
@@ -32,9 +32,10 @@ PLACES = [  # inside commune 1, inside 2, on their border with a poor fix (revie
     {"lat": 21.05, "lon": 104.1005, "accuracy_m": 400.0}, {"lat": 23.9, "lon": 108.9, "accuracy_m": 8.0},
 ]
 # From before the first month with a delta (month rows summed) to after the last (the last running total and
-# the month rows since); in between, a running total and the days of its month.
+# the days since); in between, the nearer running total and the days since or until it: an anchor day, the day
+# before one, the last of a month (nine days after the 22nd), days nearer the anchor before or after.
 DATES = [date(2024, 12, 31)] + [date(2025, 1, 1) + timedelta(days=d) for d in (0, 20, 40, 75, 100, 130, 170, 240)] + [
-    date(2026, 2, 14)]
+    date(2025, 3, 22), date(2025, 3, 31), date(2026, 2, 14)]
 
 
 def _history(rng: random.Random) -> tuple[str, dict[str, str]]:
@@ -73,11 +74,17 @@ def _current() -> dict[str, int]:
 
 
 def _assert_equal(step: str) -> None:
+    """Each date's sums equal a count: from the days stored by earlier steps, then from the running totals alone."""
     db.session.expire_all()
-    for as_of in DATES:
-        ctx = resolve(as_of, utcnow(), "test")
-        assert kept.covers(ctx), step
-        assert day_sums.sums(ctx) == {c: t for c, t in counted_tallies(ctx).items()}, f"{step}, as of {as_of}"
+    for stored in (True, False):
+        if not stored:
+            db.session.execute(delete(TallySnapshot))
+            db.session.commit()
+        for as_of in DATES:
+            ctx = resolve(as_of, utcnow(), "test")
+            assert kept.covers(ctx), step
+            assert day_sums.sums(ctx) == {c: t for c, t in counted_tallies(ctx).items()}, (
+                f"{step}, as of {as_of}, {'from a stored day' if stored else 'from the running totals'}")
 
 
 def _step(client, rng: random.Random, boss: str, officer: str) -> str:

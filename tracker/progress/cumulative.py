@@ -5,9 +5,11 @@ month, read about 190,000 rows for a national report. So, beside the day
 (``d``) and month (``m``) rows, the ledger keeps a ``c`` row per commune and
 support type at each *anchor* of a set's span (the 1st, 8th, 15th and 22nd
 of every month): the sum of every delta dated before that day. A report on
-``as_of`` then reads one ``c`` row per commune and type, at the last anchor
-on or before ``as_of``, plus the day rows since that anchor (a week at most):
-about 35,000 rows in mid-April for the national benchmark (:func:`parts`).
+``as_of`` then reads one ``c`` row per commune and type at the nearer anchor:
+the last one on or before ``as_of`` plus the day rows since, or the next one
+less the day rows between (five days at most; the day before an anchor is
+its ``c`` rows alone): about 35,000 rows in mid-April for the national
+benchmark (:func:`parts`).
 
 The span (``TallyState.cumulative_from`` … ``cumulative_to``, both anchors)
 covers the days that have deltas, from at most ``SPAN_MONTHS`` before the
@@ -34,6 +36,7 @@ from tracker.progress.tally_events import ALWAYS, VALUES, month_of
 T = CommuneTally
 SPAN_MONTHS = 36
 Span = tuple[date, date]
+Part = tuple[Any, int]  # a condition on the tally rows, and the sign their values are summed with
 
 
 ANCHOR_DAYS = (1, 8, 15, 22)
@@ -118,14 +121,24 @@ def _insert_sums(set_id: int, anchor: date, where: Sequence[Any], sign_of_d: int
         ["boundary_set_id", "grain", "day", "commune_code", "support_type", *VALUES], rows))
 
 
-def parts(as_of: date, span: Span | None) -> list[Any]:
-    """The conditions picking the rows whose sum is the tallies on ``as_of`` (besides the set's own)."""
+def parts(as_of: date, span: Span | None) -> list[Part]:
+    """The conditions picking the rows whose sum is the tallies on ``as_of`` (besides the set's own), each signed.
+
+    Within the span, from the nearer of the two anchors around ``as_of``: the
+    running total before it plus the days since, or the running total after
+    it less the days between (a running total sums every delta dated before
+    its anchor, so the day before an anchor is its running total alone).
+    """
     anchor = anchor_of(as_of)
     if span is None or anchor < span[0]:
         month = month_of(as_of)
-        return [and_(T.grain == "m", T.day < month), and_(T.grain == "d", T.day >= month, T.day <= as_of)]
+        return [(and_(T.grain == "m", T.day < month), 1), (and_(T.grain == "d", T.day >= month, T.day <= as_of), 1)]
+    after = next_anchor(anchor)
+    if anchor < span[1] and (after - as_of).days - 1 < (as_of - anchor).days + 1:
+        later = [(and_(T.grain == "d", T.day > as_of, T.day < after), -1)] if (after - as_of).days > 1 else []
+        return [(and_(T.grain == "c", T.day == after), 1), *later]
     anchor = min(anchor, span[1])
-    return [and_(T.grain == "c", T.day == anchor), and_(T.grain == "d", T.day >= anchor, T.day <= as_of)]
+    return [(and_(T.grain == "c", T.day == anchor), 1), (and_(T.grain == "d", T.day >= anchor, T.day <= as_of), 1)]
 
 
 def cumulative_keys(span: Span, day: date) -> list[date]:

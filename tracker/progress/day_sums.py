@@ -4,8 +4,8 @@ The reading side of :mod:`tracker.progress.kept`: for a report with
 ``known_at`` = now (where :func:`tracker.progress.kept.covers` holds) the
 sums on ``as_of`` are the sums of the nearest day stored by an earlier
 report, at most a week away (:mod:`tracker.progress.snapshots`), plus the
-journal written since and the day rows between; or else the last running
-total before ``as_of`` plus the day rows since
+journal written since and the day rows between; or else the nearer
+running total, plus or less the day rows between
 (:mod:`tracker.progress.cumulative`). Sums of the whole set are then stored
 for the next report.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from functools import partial
 from itertools import compress
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import String, Subquery, Table, and_, cast, func, select
@@ -77,10 +77,10 @@ def _from_stored(ctx: ReportContext, stored: snapshots.Stored) -> Sums:
 
     The stored sums themselves when nothing had to be added.
     """
-    summed = _plus(stored.sums, _summed(TallyJournal.__table__, ctx, None, [and_(*snapshots.journal_since(stored))]))
+    summed = _plus(stored.sums, _summed(TallyJournal.__table__, ctx, None, [(and_(*snapshots.journal_since(stored)), 1)]))
     if stored.day != ctx.as_of:  # the days between: added after a day before, taken away before a day after
         first, last = sorted((stored.day, ctx.as_of))
-        between = _summed(T.__table__, ctx, None, [and_(T.grain == "d", T.day > first, T.day <= last)])
+        between = _summed(T.__table__, ctx, None, [(and_(T.grain == "d", T.day > first, T.day <= last), 1)])
         summed = _plus(summed, between, 1 if stored.day < ctx.as_of else -1)
     return summed
 
@@ -100,7 +100,7 @@ def _plus(base: Sums, more: Sums, sign: int = 1) -> Sums:
 
 
 def _summed(table: Table, ctx: ReportContext, communes: Collection[str | None] | None,
-            parts: list[Any]) -> Sums:
+            parts: list[cumulative.Part]) -> Sums:
     """Per commune code, present, each count by support type and each funding source: the rows ``parts`` pick.
 
     The rows of ``table`` (the kept tallies or the journal) are read as they
@@ -115,12 +115,13 @@ def _summed(table: Table, ctx: ReportContext, communes: Collection[str | None] |
     columns = [table.c.commune_code, table.c.support_type, *(table.c[name] for name in VALUES)]
     # Each part is an index range (see cumulative.parts), read on its own: SQLite would pass a union's rows
     # through a co-routine, which cost more than the read.
-    read = [found for part in parts if (found := _read_joined(select(*columns).where(*wanted, part).subquery()))]
+    read = [(found, sign) for part, sign in parts
+            if (found := _read_joined(select(*columns).where(*wanted, part).subquery()))]
     if not read:
         return Sums([], np.zeros((0, snapshots.WIDTH), dtype=np.int64))
-    codes = [code for found in read for code in found[0]]
-    repair = np.concatenate([found[1] for found in read])
-    values = np.concatenate([found[2] for found in read])
+    codes = [code for (found, _) in read for code in found[0]]
+    repair = np.concatenate([found[1] for (found, _) in read])
+    values = np.concatenate([found[2] * sign for (found, sign) in read])
     index = {code: i for i, code in enumerate(dict.fromkeys(codes))}
     at = np.fromiter(map(index.__getitem__, codes), dtype=np.intp, count=len(codes))
     counts = values[:, 1:1 + len(COUNTS)]

@@ -6,9 +6,8 @@ transaction as each household change, the *deltas* of
 :mod:`tracker.progress.tally_events` per (boundary set, commune, support
 type, day), the same per month, and weekly the running total of every
 delta before it (:mod:`tracker.progress.cumulative`). A report with
-``known_at`` = now on ``as_of`` is then the last running total before
-``as_of`` plus the day rows since, up to ``as_of``: small
-rows shared by every worker and host (about 35,000 for the 334,000
+``known_at`` = now on ``as_of`` is then the nearer running total plus or
+less the day rows between it and ``as_of``: small rows shared by every worker and host (about 35,000 for the 334,000
 households of the national benchmark in mid-April, against a join of every
 household revision; the sums are read in :mod:`tracker.progress.day_sums`).
 
