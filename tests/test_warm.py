@@ -1,13 +1,13 @@
 """A worker loads the set's units, plan targets and map outlines when it starts (``gunicorn.conf.py``)."""
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import delete, event, select
 
 from schemas.progress import MAP_ZOOM, NATIONAL_ZOOM
+from sync.vocabulary import today as programme_today
 from tests.progress_builders import bearer
 from tests.test_progress import AS_OF, scenario
 from tracker.app import create_app
@@ -76,7 +76,7 @@ def _statements(app: Flask, url: str) -> tuple[dict, list[str]]:
 def test_a_warmed_worker_has_todays_report_and_map_ready_and_stored_for_the_others(
         app: Flask, tmp_path: Path) -> None:
     scenario(tmp_path)
-    today = date.today().isoformat()
+    today = programme_today().isoformat()  # the worker warms Vietnam's today, not the machine's
     expected, _ = _statements(app, f"/api/v1/progress?as_of={today}&level=commune")
     _fresh_worker(app)
     assert warm(app) is True
