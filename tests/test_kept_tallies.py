@@ -33,9 +33,10 @@ PLACES = [  # inside commune 1, inside 2, on their border with a poor fix (revie
 ]
 # From before the first month with a delta (month rows summed) to after the last (the last running total and
 # the days since); in between, the nearer running total and the days since or until it: an anchor day, the day
-# before one, the last of a month (nine days after the 22nd), days nearer the anchor before or after.
+# before one, the last of a month (nine days after the 22nd), the 26th of a 31-day month (as far from either
+# anchor: the one before is taken), days nearer the anchor before or after.
 DATES = [date(2024, 12, 31)] + [date(2025, 1, 1) + timedelta(days=d) for d in (0, 20, 40, 75, 100, 130, 170, 240)] + [
-    date(2025, 3, 22), date(2025, 3, 31), date(2026, 2, 14)]
+    date(2025, 3, 22), date(2025, 3, 26), date(2025, 3, 31), date(2026, 2, 14)]
 
 
 def _history(rng: random.Random) -> tuple[str, dict[str, str]]:
