@@ -585,11 +585,11 @@ def peak_rss_mb() -> float:
 def run_child(url: str, instance: Path, token: str, what: str) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, __file__, "--child", what, "--child-url", url, "--child-instance", str(instance),
-         "--child-token", token],
+         f"--child-token={token}"],  # joined: a token may begin with "-"
         capture_output=True, text=True, check=False, cwd=ROOT,
     )
     if out.returncode != 0:
-        raise RuntimeError(f"export child failed:\n{out.stderr[-3000:]}")
+        raise RuntimeError(f"{what} child failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
