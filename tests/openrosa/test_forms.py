@@ -91,12 +91,16 @@ def test_media_are_the_officers_own_and_change_hash_with_the_data(client, office
     auth = token(client, "canbo")
     mine, theirs = household(), household(declared_commune=COMMUNE_2, location={"lat": 21.05, "lon": 104.15,
                                                                                 "accuracy_m": 8.0})
+    no_village = household(household_head="Cầm Thị Ánh", village="", status="started",
+                           status_dates={"approved": "2025-01-20", "started": "2025-02-10"})
     make_user("quanly", "manager")
-    assert push(client, token(client, "quanly", "pc"), [mine, theirs], device="pc").status_code == 200
+    assert push(client, token(client, "quanly", "pc"), [mine, theirs, no_village], device="pc").status_code == 200
     second_hash, second = _media(client, officer, "household_update")["households.csv"]
     rows = list(csv.DictReader(io.StringIO(second.decode())))
     assert second_hash != first_hash
-    assert [(r["name"], r["__version"], r["status"]) for r in rows] == [(mine["id"], "1", "completed")]
+    assert [(r["name"], r["__version"], r["status"]) for r in rows] == [
+        (no_village["id"], "1", "started"), (mine["id"], "1", "completed")]  # by the head's name
+    assert [r["label"] for r in rows] == ["Cầm Thị Ánh (đã khởi công)", "Lò Văn Việt — Bản Lan Quynh (đã hoàn thành)"]
     assert auth
 
 

@@ -61,7 +61,7 @@ def households_csv(caller: Principal) -> bytes:
     for household_id, revision, head, data, status in db.session.execute(
             query.order_by(HouseholdRevision.head_ascii, HouseholdRevision.household_id)):
         village = (data or {}).get("village") or ""
-        label = f"{head} — {village} ({STATUS_VI.get(status, status)})" if village else f"{head} ({status})"
+        label = f"{head}{f' — {village}' if village else ''} ({STATUS_VI.get(status, status)})"
         rows.append([household_id, label, str(revision), status])
     return _csv(["name", "label", "__version", "status"], rows)
 
