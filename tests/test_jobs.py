@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -282,6 +283,36 @@ def test_the_server_prunes_old_finished_jobs_itself_now_and_then(app: Flask, tmp
     db.session.expire_all()
     assert db.session.get(Job, old) is None and storage().blobs.size(key) is None
     assert _job(recent).status == "done"  # a job of today stays
+
+
+def test_a_failing_prune_does_not_cost_the_request_that_set_it_off(
+        app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """The server prunes once the answer is sent: a store that fails to delete an old file fails no export."""
+    from datetime import timedelta
+
+    from tracker.dbtypes import utcnow
+    from tracker.photos.service import storage
+
+    scenario(tmp_path)
+    app.config["EXPORT_INLINE_ROWS"] = 0
+    client = app.test_client()
+    url = f"/api/v1/export/households.csv?as_of={AS_OF}"
+    old = client.get(url, headers=bearer("manager")).get_json()["id"]
+    db.session.get(Job, old).finished_at = utcnow() - timedelta(days=31)
+    db.session.commit()
+
+    def broken(keys: object) -> None:
+        raise OSError("the export store is away")
+
+    monkeypatch.setattr(storage().blobs, "delete", broken)
+    app.extensions.pop("jobs_pruned_at")
+    with caplog.at_level(logging.ERROR):
+        answer = client.get(url, headers=bearer("manager"))
+    assert answer.status_code == 202, answer.get_data(as_text=True)
+    assert _job(answer.get_json()["id"]).status == "done"
+    db.session.expire_all()
+    assert db.session.get(Job, old) is not None  # kept for the next prune: its file is still there
+    assert any("export store is away" in str(r.exc_info[1]) for r in caplog.records if r.exc_info)
 
 
 def test_with_redis_down_an_export_is_503_and_a_thumbnail_is_made_here(app: Flask, runner, tmp_path: Path) -> None:

@@ -147,6 +147,23 @@ def test_uploads_are_pruned_while_the_server_works(app: Flask, client, tokens: d
     assert head(client, tokens["one"], sha(abandoned)).status_code == 404
 
 
+def test_a_failing_prune_does_not_cost_the_upload_that_set_it_off(
+        app: Flask, client, tokens: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Pruning runs once the answer is sent: a store that fails it loses the photo nothing."""
+    def broken() -> list:
+        raise OSError("the upload folder could not be listed")
+
+    monkeypatch.setattr(service.storage(), "all_uploads", broken)
+    photo = image_bytes(size=(80, 80))
+    with caplog.at_level(logging.ERROR):
+        answer = client.put(f"/api/v1/photos/{sha(photo)}", data=photo, headers=bearer(tokens["one"]),
+                            content_type="image/jpeg")
+    assert answer.status_code == 201, answer.get_data(as_text=True)
+    assert service.storage().read(sha(photo)) == photo
+    assert any("could not be listed" in str(r.exc_info[1]) for r in caplog.records if r.exc_info)
+
+
 def test_one_account_cannot_hold_endless_partial_uploads(app: Flask, client, tokens: dict[str, str]) -> None:
     app.config["PHOTO_MAX_OPEN_UPLOADS"] = 3
     names = [f"{i:064x}" for i in range(1, 5)]

@@ -5,6 +5,7 @@ import logging
 import re
 import time
 from datetime import timedelta
+from functools import partial
 from typing import IO, Any
 
 from flask import current_app, url_for
@@ -12,6 +13,7 @@ from sqlalchemy import select
 
 from tracker.accounts.auth import Principal
 from tracker.extensions import db
+from tracker.http import after_response
 from tracker.jobs.models import Job
 
 log = logging.getLogger(__name__)
@@ -108,7 +110,9 @@ def prune_now_and_then() -> None:
     """Prune finished jobs older than ``JOB_KEEP_DAYS`` from within the server, at most once an hour per process.
 
     Every photo makes a thumbnail job: without this the table grows by one
-    row per photo until someone runs ``flask jobs prune``.
+    row per photo until someone runs ``flask jobs prune``. In a request it
+    runs once the answer is sent: the caller neither waits for it nor fails
+    with it (a store that cannot delete a file leaves the job for next time).
     """
     days = current_app.config["JOB_KEEP_DAYS"]
     now = time.monotonic()
@@ -116,6 +120,10 @@ def prune_now_and_then() -> None:
     if days <= 0 or (last is not None and now - last < PRUNE_EVERY_SECONDS):
         return
     current_app.extensions["jobs_pruned_at"] = now
+    after_response(partial(_prune_and_log, days))
+
+
+def _prune_and_log(days: int) -> None:
     removed = prune(days)
     if removed:
         log.info("pruned %d finished jobs older than %d days", removed, days)

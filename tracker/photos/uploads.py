@@ -27,6 +27,7 @@ from tracker.dbtypes import utcnow
 from tracker.errors import ApiError
 from tracker.extensions import db
 from tracker.households.models import Photo
+from tracker.http import after_response
 from tracker.photos import service
 from tracker.photos.storage import CHUNK, Upload
 
@@ -225,11 +226,14 @@ def prune(idle_minutes: int | None = None) -> tuple[int, int]:
 
 
 def prune_now_and_then() -> None:
-    """Prune from within the server at most four times per idle period (and every ten minutes at most)."""
+    """Prune from within the server at most four times per idle period (and every ten minutes at most).
+
+    In a request, once the answer is sent: the upload that set it off neither waits for it nor fails with it.
+    """
     interval = min(600.0, current_app.config["PHOTO_UPLOAD_IDLE_MINUTES"] * 15.0)
     now = time.monotonic()
     last = current_app.extensions.get("photo_pruned_at")
     if last is not None and now - last < interval:
         return
     current_app.extensions["photo_pruned_at"] = now
-    prune()
+    after_response(prune)
