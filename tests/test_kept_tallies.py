@@ -32,11 +32,12 @@ PLACES = [  # inside commune 1, inside 2, on their border with a poor fix (revie
     {"lat": 21.05, "lon": 104.1005, "accuracy_m": 400.0}, {"lat": 23.9, "lon": 108.9, "accuracy_m": 8.0},
 ]
 # From before the first month with a delta (month rows summed) to after the last (the last running total and
-# the days since); in between, the nearer running total and the days since or until it: an anchor day, the day
-# before one, the last of a month (nine days after the 22nd), the 26th of a 31-day month (as far from either
-# anchor: the one before is taken), days nearer the anchor before or after.
+# the days since); in between, the nearer running total and the days since or until it (anchors on the 1st, 7th,
+# 13th, 19th and 25th): an anchor day, the day before one, days nearer the anchor before or after, the 3rd (as
+# far from either anchor: the one before is taken), the 26th of February (the same, four days from the 25th to
+# the 1st) and the 28th of a 31-day month (seven days from the 25th: the one after is nearer).
 DATES = [date(2024, 12, 31)] + [date(2025, 1, 1) + timedelta(days=d) for d in (0, 20, 40, 75, 100, 130, 170, 240)] + [
-    date(2025, 3, 22), date(2025, 3, 26), date(2025, 3, 31), date(2026, 2, 14)]
+    date(2025, 2, 26), date(2025, 3, 3), date(2025, 3, 19), date(2025, 3, 28), date(2025, 3, 31), date(2026, 2, 14)]
 
 
 def _history(rng: random.Random) -> tuple[str, dict[str, str]]:
@@ -184,3 +185,48 @@ def test_a_write_outside_the_ledger_sends_reports_back_to_the_revisions(client, 
     household = next(iter(_current()))
     revise(household, utcnow(), members=7)  # written straight into the tables
     assert not kept.covers(resolve(date(2025, 6, 30), utcnow(), "test"))  # a report from now on
+
+
+def _running_totals_hold(anchor_days: tuple[int, ...]) -> None:
+    """Every running total sits on one of ``anchor_days``, across its set's span, and sums the day rows before it."""
+    from tracker.progress.models import TallyState
+    from tracker.progress.tally_events import VALUES
+
+    db.session.expire_all()
+    first, last = db.session.execute(select(TallyState.cumulative_from, TallyState.cumulative_to)).one()
+    rows = db.session.scalars(select(CommuneTally).where(CommuneTally.grain.in_(("c", "d")))).all()
+    days = [r for r in rows if r.grain == "d"]
+    kept_totals = {(r.day, r.commune_code, r.support_type): [getattr(r, n) for n in VALUES]
+                   for r in rows if r.grain == "c" and any(getattr(r, n) for n in VALUES)}
+    anchors = sorted({r.day for r in rows if r.grain == "c"})
+    assert anchors[0] == first and anchors[-1] == last and {a.day for a in anchors} == set(anchor_days)
+    expected: dict[tuple[date, str, str], list[int]] = {}
+    for anchor in anchors:
+        for r in days:
+            if r.day < anchor:
+                total = expected.setdefault((anchor, r.commune_code, r.support_type), [0] * len(VALUES))
+                for i, name in enumerate(VALUES):
+                    total[i] += getattr(r, name)
+    assert kept_totals == {key: values for key, values in expected.items() if any(values)}
+
+
+def test_the_running_totals_move_to_other_anchors_with_the_migrations(app, client, tmp_path: Path) -> None:
+    from flask_migrate import downgrade, upgrade
+
+    load_communes(tmp_path)
+    make_user("officer", "commune_officer", [COMMUNE_1, COMMUNE_2])
+    officer = token(client, "officer")
+    rng = random.Random(11)
+    for _ in range(3):
+        results(push(client, officer, [_record(rng) for _ in range(6)]))
+    _running_totals_hold((1, 7, 13, 19, 25))
+    db.session.remove()
+    downgrade(revision="e6a8c0d2f4b5")  # the running totals of before: a week apart
+    _running_totals_hold((1, 8, 15, 22))
+    db.session.remove()
+    upgrade()
+    _running_totals_hold((1, 7, 13, 19, 25))
+    db.session.execute(delete(TallySnapshot))
+    for as_of in DATES:
+        ctx = resolve(as_of, utcnow(), "test")
+        assert kept.covers(ctx) and day_sums.sums(ctx) == counted_tallies(ctx), as_of

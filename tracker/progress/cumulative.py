@@ -3,13 +3,15 @@
 Summing every month row before ``as_of``'s month, then the day rows of its
 month, read about 190,000 rows for a national report. So, beside the day
 (``d``) and month (``m``) rows, the ledger keeps a ``c`` row per commune and
-support type at each *anchor* of a set's span (the 1st, 8th, 15th and 22nd
-of every month): the sum of every delta dated before that day. A report on
-``as_of`` then reads one ``c`` row per commune and type at the nearer anchor:
-the last one on or before ``as_of`` plus the day rows since, or the next one
-less the day rows between (five days at most; the day before an anchor is
-its ``c`` rows alone): about 35,000 rows in mid-April for the national
-benchmark (:func:`parts`).
+support type at each *anchor* of a set's span (the 1st, 7th, 13th, 19th and
+25th of every month): the sum of every delta dated before that day. A report
+on ``as_of`` then reads one ``c`` row per commune and type at the nearer
+anchor: the last one on or before ``as_of`` plus the day rows since, or the
+next one less the day rows between (three days at most, as no two anchors
+are more than seven days apart; the day before an anchor is its ``c`` rows
+alone): 21,000 to 40,000 rows for the national benchmark (:func:`parts`).
+Anchors a week apart left ten days from the 22nd to the 1st, and a report
+in their middle read five days of rows.
 
 The span (``TallyState.cumulative_from`` … ``cumulative_to``, both anchors)
 covers the days that have deltas, from at most ``SPAN_MONTHS`` before the
@@ -39,7 +41,7 @@ Span = tuple[date, date]
 Part = tuple[Any, int]  # a condition on the tally rows, and the sign their values are summed with
 
 
-ANCHOR_DAYS = (1, 8, 15, 22)
+ANCHOR_DAYS = (1, 7, 13, 19, 25)
 
 
 def add_months(month: date, count: int) -> date:

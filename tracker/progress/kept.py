@@ -4,8 +4,8 @@ Counting 334,000 households for the first report of a date took most of a
 second, in every worker. The ledger therefore keeps, in the same
 transaction as each household change, the *deltas* of
 :mod:`tracker.progress.tally_events` per (boundary set, commune, support
-type, day), the same per month, and weekly the running total of every
-delta before it (:mod:`tracker.progress.cumulative`). A report with
+type, day), the same per month, and five times a month the running total
+of every delta before it (:mod:`tracker.progress.cumulative`). A report with
 ``known_at`` = now on ``as_of`` is then the nearer running total plus or
 less the day rows between it and ``as_of``: small rows shared by every worker and host (about 35,000 for the 334,000
 households of the national benchmark in mid-April, against a join of every

@@ -36,7 +36,7 @@ class CommuneTally(TallyValues, db.Model):
 
     ``grain`` is ``d`` (``day`` is that day), ``m`` (``day`` is the first
     of the month; the row sums the month's day rows) or ``c`` (``day`` is
-    an anchor, a week apart; the row sums every delta dated before it, see
+    an anchor, five a month; the row sums every delta dated before it, see
     :mod:`tracker.progress.cumulative`). ``commune_code`` is ``""`` for the
     households no commune took.
     """
