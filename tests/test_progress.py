@@ -442,3 +442,14 @@ def test_completed_by_day_is_the_reports_completed_total_on_each_day(client, tmp
     series = completed_by_day(resolve(days[-1], known_at, scope=scope), days)
     assert series == expected
     assert series[days.index(date(2025, 3, 10))] > series[days.index(date(2025, 4, 1))] > 0  # the withdrawal shows
+
+
+def test_a_plan_too_large_for_its_pace_to_reach_has_no_projected_finish(client, tmp_path: Path) -> None:
+    """250,000 houses left and one finished in the window: at that pace past the year 9999, so no date and at risk."""
+    load_province(tmp_path)
+    plan({"90001": (250_000, 0)}, effective=date(2025, 1, 1))
+    store([record("90001", status="completed")], at("2025-04-10T18:00"))
+    answer = get(client, "/api/v1/progress?level=province&as_of=2025-04-16")
+    total = answer["totals"]
+    assert (total["completed"]["total"], total["remaining"], total["achieved_per_day"]) == (1, 249_999, 0.07)
+    assert (total["projected_finish"], total["at_risk"]) == (None, True)

@@ -54,6 +54,18 @@ def test_no_recent_completions_means_no_projection_and_at_risk() -> None:
     assert result.at_risk is True
 
 
+def test_a_projection_past_the_last_day_a_date_holds_is_none_and_at_risk() -> None:
+    """A national plan with one house finished in the window: 334,000 x 14 days is past the year 9999."""
+    from tracker.progress.pace import paces
+
+    result = pace(planned=334_000, supported=0, supported_in_window=1, as_of=AS_OF, deadline=DEADLINE)
+    assert (result.projected_finish, result.at_risk, result.remaining) == (None, True, 334_000)
+    near_the_end = pace(planned=10, supported=0, supported_in_window=1, as_of=date(9999, 12, 1), deadline=None)
+    assert (near_the_end.projected_finish, near_the_end.at_risk) == (None, True)
+    many = paces([334_000, 10], [0, 0], [1, 1], AS_OF, DEADLINE)
+    assert many.projected_finish == [None, date(2025, 9, 3)] and many.at_risk == [True, True]  # 10 x 14 days on
+
+
 def test_finished_plan() -> None:
     result = pace(planned=10, supported=12, supported_in_window=3, as_of=AS_OF, deadline=DEADLINE)
     assert result.remaining == 0
@@ -129,11 +141,11 @@ def test_many_paces_at_once_equal_each_pace() -> None:
     from tracker.progress.pace import paces
 
     rng = random.Random(7)
-    planned = [rng.choice([0, 0, 1, 3, 7, 40, 999, 2893]) for _ in range(3000)]
+    planned = [rng.choice([0, 0, 1, 3, 7, 40, 999, 2893, 334_000]) for _ in range(3000)]
     supported = [max(0, p - rng.randint(-5, p + 3)) for p in planned]
     in_window = [rng.choice([0, 0, 1, 2, 3, 13, 14, 15, 140, 1001]) for _ in planned]
     for as_of, deadline in ((AS_OF, DEADLINE), (AS_OF, None), (DEADLINE, DEADLINE), (date(2025, 6, 1), DEADLINE),
-                            (AS_OF, date(2025, 4, 17))):
+                            (AS_OF, date(2025, 4, 17)), (date(9999, 11, 1), None)):
         many = paces(planned, supported, in_window, as_of, deadline)
         for i, (p, s, w) in enumerate(zip(planned, supported, in_window)):
             one = pace(p, s, w, as_of, deadline)

@@ -18,7 +18,9 @@ Definitions (also in the README):
   ``as_of`` (inclusive) / ``WINDOW_DAYS``.
 * ``projected_finish``: ``as_of`` + remaining / achieved pace, rounded up to a
   whole day; ``as_of`` itself when nothing is left; ``None`` when houses are
-  left and nothing was finished in the window (no pace, no projection).
+  left and nothing was finished in the window (no pace, no projection), or
+  when the projection falls after the year 9999 (a national plan with one
+  house finished in the window).
 * ``at_risk``: something is planned and left, and the projection is missing
   or falls after the deadline.
 * ``finished_on``: the first day, on or before ``as_of``, on which the
@@ -91,7 +93,7 @@ def pace(
     achieved_raw = max(supported_in_window, 0) / window_days
     if remaining == 0:
         projected: date | None = as_of
-    elif achieved_raw > 0:
+    elif achieved_raw > 0 and math.ceil(remaining / achieved_raw) <= _days_to_the_last(as_of):
         projected = as_of + timedelta(days=math.ceil(remaining / achieved_raw))
     else:
         projected = None
@@ -151,7 +153,8 @@ def paces(
     achieved = _each(window, lambda w: round(w / window_days, PACE_DECIMALS))
     with np.errstate(divide="ignore", invalid="ignore"):
         days = np.ceil(remaining / (window / window_days))  # the same float operations as pace()
-    days_to_go = np.where(remaining == 0, 0, np.where(window > 0, days, -1)).astype(np.int64)
+    days_to_go = np.where(remaining == 0, 0, np.where((window > 0) & (days <= _days_to_the_last(as_of)), days, -1))
+    days_to_go = days_to_go.astype(np.int64)
     projected = _each(days_to_go, lambda d: None if d < 0 else as_of + timedelta(days=d))
     late = days_to_go < 0
     if deadline is not None:
@@ -160,6 +163,11 @@ def paces(
         late[:] = True
     at_risk = ((plan > 0) & (remaining > 0) & late).tolist()
     return Paces(percents, remaining.tolist(), days_left, required, achieved, projected, at_risk)
+
+
+def _days_to_the_last(as_of: date) -> int:
+    """How many days after ``as_of`` a date can still hold."""
+    return (date.max - as_of).days
 
 
 def _each(values: np.ndarray, make: Any) -> list[Any]:
