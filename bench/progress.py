@@ -566,6 +566,22 @@ def worker_started(app: Any) -> None:
     runpy.run_path(str(ROOT / "gunicorn.conf.py"))["post_worker_init"](SimpleNamespace(wsgi=app))
 
 
+def cpu_times() -> list[int] | None:
+    """The machine's CPU times so far (``/proc/stat``: user … steal), or None off Linux."""
+    try:
+        return [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return None
+
+
+def stolen_share(since: list[int] | None) -> float | None:
+    """The share of CPU time the host gave to others (steal) since ``since``: figures then read slow."""
+    now = cpu_times()
+    if since is None or now is None or sum(now) <= sum(since):
+        return None
+    return (now[7] - since[7]) / (sum(now) - sum(since))
+
+
 def peak_rss_mb() -> float:
     """This process's peak resident set size.
 
@@ -612,6 +628,8 @@ def report(label: str, res: dict[str, Any], exports: dict[str, dict[str, Any]]) 
     load = os.getloadavg()
     print(f"\n== {label}: {res['households']:,} household revisions, {res['rollup_rows']:,} commune rows "
           f"(medians; load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} CPUs) ==")
+    if res["stolen"] is not None:
+        print(f"  (the host gave {res['stolen']:.0%} of this machine's CPU time to others while measuring: times read slower)")
     first, new, naive = res["rollup_cold_ms"], res["rollup_new_day_ms"], res["naive_ms"]
     anywhere = res["rollup_unstored_ms"]
     line("roll-up just after a sync of 100 (commune level)", f"{res['rollup_synced_ms']:.1f} ms", "< 200 ms",
@@ -689,6 +707,7 @@ def bench_database(label: str, url: str, instance: Path, args: argparse.Namespac
         db.session.remove()
     token = load(app, args.households, args.seed, lambda m: print(f"[{label}] {m}", flush=True))
     print(f"[{label}] measuring…", flush=True)
+    started = cpu_times()
     res = measure(app, token, args.runs, lambda m: print(m))
     with app.app_context():
         _analyze(db, vacuum=True)  # the measurements' writes cleaned up, as autovacuum does on a server
@@ -706,6 +725,7 @@ def bench_database(label: str, url: str, instance: Path, args: argparse.Namespac
         exports |= {kind: _median_child(found) for kind, found in runs.items()}
     kinds = ["idle", "progress.xlsx"] + ([] if args.no_export else ["households.xlsx", "csv-floor"])
     exports |= {what: run_child(url, instance, token, what) for what in kinds}
+    res["stolen"] = stolen_share(started)
     return report(label, res, exports)
 
 
