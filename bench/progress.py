@@ -578,7 +578,7 @@ def cpu_times() -> list[int] | None:
 
 
 def stolen_share(since: list[int] | None) -> float | None:
-    """The share of CPU time the host gave to others (steal) since ``since``: figures then read slow."""
+    """The share of CPU time the host gave to other machines (steal) since ``since``, or None."""
     now = cpu_times()
     if since is None or now is None or sum(now) <= sum(since):
         return None
@@ -632,7 +632,7 @@ def report(label: str, res: dict[str, Any], exports: dict[str, dict[str, Any]]) 
     print(f"\n== {label}: {res['households']:,} household revisions, {res['rollup_rows']:,} commune rows "
           f"(medians; load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} CPUs) ==")
     if res["stolen"] is not None:
-        print(f"  (the host gave {res['stolen']:.0%} of this machine's CPU time to others while measuring: times read slower)")
+        print(f"  (CPU time the host gave to others while measuring: {res['stolen']:.0%}; the times above it read slower)")
     first, new, naive = res["rollup_cold_ms"], res["rollup_new_day_ms"], res["naive_ms"]
     anywhere = res["rollup_unstored_ms"]
     line("roll-up just after a sync of 100 (commune level)", f"{res['rollup_synced_ms']:.1f} ms", "< 200 ms",
