@@ -632,7 +632,7 @@ def report(label: str, res: dict[str, Any], exports: dict[str, dict[str, Any]]) 
     print(f"\n== {label}: {res['households']:,} household revisions, {res['rollup_rows']:,} commune rows "
           f"(medians; load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} CPUs) ==")
     if res["stolen"] is not None:
-        print(f"  (CPU time the host gave to others while measuring: {res['stolen']:.0%}; the times above it read slower)")
+        print(f"  (CPU time the host gave to other machines while measuring: {res['stolen']:.0%})")
     first, new, naive = res["rollup_cold_ms"], res["rollup_new_day_ms"], res["naive_ms"]
     anywhere = res["rollup_unstored_ms"]
     line("roll-up just after a sync of 100 (commune level)", f"{res['rollup_synced_ms']:.1f} ms", "< 200 ms",
