@@ -51,7 +51,7 @@ def downgrade():
 def _lay_out() -> None:
     """On PostgreSQL, the table rewritten in key order (as the migration d5f7b9c1e3a4 left it), the old rows gone."""
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("CLUSTER commune_tallies")
+        op.execute("CLUSTER commune_tallies USING pk_commune_tallies")
 
 
 def _anchor_of(day: date, anchors: tuple[int, ...]) -> date:
