@@ -152,11 +152,66 @@ class PullArgs(Schema):
     limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=2000))
 
 
+class HouseholdChangeSchema(Schema):
+    """A ``household`` change: the current record and where it was assigned."""
+
+    record = fields.Dict(required=True, metadata={
+        "description": "The current record, as pushed (the push's HouseholdIn fields); national_id masked for viewers"})
+    revision = fields.Integer(required=True, metadata={"description": "Send it back as base_revision when editing"})
+    commune = fields.String(required=True, allow_none=True, metadata={
+        "description": "The commune assigned under the default boundary set"})
+    assignment = fields.Dict(required=True, allow_none=True, metadata={
+        "description": "The assignment under the default boundary set (commune, flag, distances, needs_review)"})
+    assignments = fields.Dict(keys=fields.String(), values=fields.Dict(), required=True, metadata={
+        "description": "The assignment under each boundary set, by set name"})
+
+
+class CommuneRefSchema(Schema):
+    """A ``commune`` change: a commune of a boundary set, for the phone's list."""
+
+    boundary_set = fields.String(required=True)
+    set_version = fields.Integer(required=True)
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    name_ascii = fields.String(required=True)
+    unit_type = fields.String(required=True, allow_none=True, metadata={"description": "xã, phường or thị trấn"})
+    parent_code = fields.String(required=True, allow_none=True)
+    area_km2 = fields.Float(required=True, allow_none=True)
+    in_force = fields.Boolean(required=True, metadata={"description": "On the map in force today: offer these"})
+
+
+class PlanTargetRefSchema(Schema):
+    """A ``plan_target`` change: a commune's target in the latest revision of a plan."""
+
+    plan = fields.String(required=True)
+    revision = fields.Integer(required=True)
+    revision_id = fields.Integer(required=True)
+    effective_date = fields.String(required=True, metadata={"format": "date"})
+    deadline = fields.String(required=True, metadata={"format": "date"})
+    commune_code = fields.String(required=True)
+    new_build = fields.Integer(required=True)
+    repair = fields.Integer(required=True)
+    budget_vnd = fields.Integer(required=True)
+
+
+class ChangeData(fields.Field):
+    """A change's ``data``, dumped by the schema of its ``type`` (a ``household_removed`` has none).
+
+    Documented as one of those schemas (``tracker.docs.spec.one_of``).
+    """
+
+    by_type = {"household": HouseholdChangeSchema(), "commune": CommuneRefSchema(),
+               "plan_target": PlanTargetRefSchema()}
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return None if value is None else self.by_type[obj["type"]].dump(value)
+
+
 class ChangeSchema(Schema):
     type = fields.String(required=True, metadata={"description": "household, household_removed, commune or plan_target"})
     seq = fields.Integer(required=True)
     id = fields.String(required=True, metadata={"description": "Household id, commune code or plan target key"})
-    data = fields.Dict(required=True, allow_none=True)
+    data = ChangeData(required=True, allow_none=True, metadata={"description": "By type; null for household_removed"})
 
 
 class PullResponseSchema(Schema):

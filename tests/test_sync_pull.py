@@ -262,3 +262,30 @@ def test_keeping_the_server_value_adds_no_revision(client, world) -> None:
     body = client.post(f"/api/v1/conflicts/{conflict['id']}/resolve", headers=bearer(world["boss"]),
                        json={"keep": "server"}).get_json()
     assert body["changed"] is False and body["revision"] == 3
+
+
+def test_each_change_carries_exactly_the_documented_fields_of_its_type(client, world) -> None:
+    """A client written from the OpenAPI document reads every change: each type's data has its own schema."""
+    record, other = household(), household()
+    _push(client, world, "officer", [record, other])
+    cursor = _pull(client, world["officer"])["next_cursor"]
+    moved = {**record, "base_revision": 1, "declared_commune": COMMUNE_2, "location": {**INSIDE_2}}
+    assert one(_push(client, world, "boss", [moved]))["result"] == "updated"
+    changes = _pull(client, world["officer"])["changes"] + _pull(client, world["officer"], cursor)["changes"]
+    assert {c["type"] for c in changes} == {"household", "household_removed", "commune", "plan_target"}
+    spec = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    data = spec["Change"]["properties"]["data"]
+    named = {"household": "HouseholdChange", "commune": "CommuneRef", "plan_target": "PlanTargetRef"}
+    assert data["nullable"] is True
+    assert data["oneOf"] == [{"$ref": f"#/components/schemas/{name}"} for name in named.values()]
+    for change in changes:
+        if change["type"] == "household_removed":
+            assert change["data"] is None and change["id"] == record["id"]
+            continue
+        documented = spec[named[change["type"]]]
+        assert set(change["data"]) == set(documented["properties"]) == set(documented["required"]), change
+    commune = next(c["data"] for c in changes if c["type"] == "commune")
+    assert (commune["code"], commune["boundary_set"], commune["in_force"]) == (COMMUNE_1, "test", True)
+    target = next(c["data"] for c in changes if c["type"] == "plan_target")
+    assert (target["effective_date"], target["deadline"], target["budget_vnd"]) == ("2025-01-01", "2025-05-19",
+                                                                                    660_000_000)

@@ -58,13 +58,14 @@ class Api(SmorestApi):
 
     def init_app(self, app: Any, *, spec_kwargs: dict[str, Any] | None = None) -> None:
         """Complete every operation's error answers; serve the document's page at ``/docs/api``."""
-        from tracker.docs.spec import ErrorResponsesPlugin
+        from tracker.docs.spec import ErrorResponsesPlugin, one_of
         from tracker.docs.views import bp as docs_bp
 
         app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
         kwargs = dict(spec_kwargs or {})
         kwargs["extra_plugins"] = [*kwargs.get("extra_plugins", ()), ErrorResponsesPlugin()]
         super().init_app(app, spec_kwargs=kwargs)
+        self.ma_plugin.converter.add_attribute_function(one_of)  # before the blueprints' schemas are read
         rule = next(r for r in app.url_map.iter_rules() if r.endpoint == "api-docs.openapi_json")
         self.spec.path(rule=rule, operations={"get": {
             "summary": "This OpenAPI document", "tags": ["docs"],

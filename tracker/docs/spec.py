@@ -96,3 +96,15 @@ class ErrorResponsesPlugin(BasePlugin):
                 if (str(code).startswith("4") and isinstance(response, dict) and "$ref" not in response
                         and "content" not in response and method != "head"):
                     response["content"] = ERROR_CONTENT
+
+
+def one_of(self: Any, field: Any, **kwargs: Any) -> dict[str, Any]:
+    """A field dumped by one of several schemas (``by_type``): documented as ``oneOf`` them.
+
+    An attribute function of apispec's marshmallow converter (``self``).
+    """
+    schemas = getattr(field, "by_type", None)
+    if not schemas:
+        return {}
+    return {"oneOf": [self.resolve_nested_schema(schema) for schema in schemas.values()]}
+
