@@ -24,10 +24,11 @@ before; one after it reads the span's last ``c`` row and the day rows since.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
+import numpy as np
 from sqlalchemy import and_, case, func, insert, literal, select, update
 
 from sync.vocabulary import today as today_vn
@@ -143,6 +144,29 @@ def parts(as_of: date, span: Span | None) -> list[Part]:
     return [(and_(T.grain == "c", T.day == anchor), 1), (and_(T.grain == "d", T.day >= anchor, T.day <= as_of), 1)]
 
 
-def cumulative_keys(span: Span, day: date) -> list[date]:
-    """The anchors of the span whose ``c`` row takes a delta dated ``day``."""
-    return anchors_between(max(span[0], next_anchor(anchor_of(day))) if day > ALWAYS else span[0], span[1])
+def spread(span: Span, groups: Sequence[Sequence[tuple[date, Sequence[int]]]]) -> Iterator[tuple[int, date, list[int]]]:
+    """What each group's day deltas add to the span's ``c`` rows: (group index, anchor, values), none all zero.
+
+    Each anchor of the span takes the sum of the deltas dated before it
+    (a delta dated "always" reaches them all). Added delta by delta and anchor by anchor in
+    Python, a push of 100 new households (each one dated "always", so
+    reaching every anchor) spent 80 ms here; the groups are summed a few
+    hundred at a time in arrays instead.
+    """
+    anchors = anchors_between(*span)
+    ordinals = np.array([anchor.toordinal() for anchor in anchors], dtype=np.int64)
+    for first in range(0, len(groups), SPREAD_GROUPS):
+        chunk = groups[first:first + SPREAD_GROUPS]
+        owner = np.array([g for g, deltas in enumerate(chunk) for _ in deltas], dtype=np.intp)
+        if not len(owner):
+            continue
+        days = np.array([day.toordinal() for deltas in chunk for day, _ in deltas], dtype=np.int64)
+        values = np.array([values for deltas in chunk for _, values in deltas], dtype=np.int64)
+        buckets = np.zeros((len(chunk), len(anchors) + 1, values.shape[1]), dtype=np.int64)
+        np.add.at(buckets, (owner, np.searchsorted(ordinals, days, side="right")), values)  # the first anchor after
+        running = np.cumsum(buckets[:, :-1], axis=1)
+        for g, a in zip(*(index.tolist() for index in np.nonzero(running.any(axis=2)))):
+            yield first + g, anchors[a], running[g, a].tolist()
+
+
+SPREAD_GROUPS = 256  # (commune, support type) groups summed at once: at most 256 x 181 anchors x 14 values
