@@ -165,8 +165,9 @@ def spread(span: Span, groups: Sequence[Sequence[tuple[date, Sequence[int]]]]) -
         buckets = np.zeros((len(chunk), len(anchors) + 1, values.shape[1]), dtype=np.int64)
         np.add.at(buckets, (owner, np.searchsorted(ordinals, days, side="right")), values)  # the first anchor after
         running = np.cumsum(buckets[:, :-1], axis=1)
-        for g, a in zip(*(index.tolist() for index in np.nonzero(running.any(axis=2)))):
-            yield first + g, anchors[a], running[g, a].tolist()
+        reached, at = np.nonzero(running.any(axis=2))
+        for g, a, summed in zip(reached.tolist(), at.tolist(), running[reached, at].tolist()):
+            yield first + g, anchors[a], summed
 
 
 SPREAD_GROUPS = 256  # (commune, support type) groups summed at once: at most 256 x 181 anchors x 14 values

@@ -67,6 +67,7 @@ LIVE = timedelta(seconds=60)
 MOVED_ONE_BY_ONE = 2000  # a re-assignment moving more current revisions than this counts the set afresh
 COUNTED_BATCH = 50_000  # revisions counted at once by a rebuild (whole communes)
 Key = tuple[int, str, date, str, str]
+Row = tuple[Any, ...]  # a tally row as the driver takes it: the values of KEY, then of VALUES
 
 
 def _add(acc: dict[Key, list[int]], set_id: int, code: str | None, support: str, columns: dict[str, Any],
@@ -100,8 +101,7 @@ def record(changes: Iterable[Change], before: int | None) -> None:
         new = revision_columns(change.record)
         for set_id, row in change.assignments.items():
             _add(acc, set_id, row["commune_code"], new["support_type"], new, bool(row["needs_review"]), 1)
-    _add_cumulative(acc)
-    _upsert(acc)
+    _upsert(acc, _running_rows(acc))
     in_step = TallyState.last_revision_id.is_(None) if before is None else TallyState.last_revision_id == before
     db.session.execute(update(TallyState).where(in_step).values(last_revision_id=last_revision()))
     _tell_stored_days(acc)
@@ -117,9 +117,10 @@ def _tell_stored_days(acc: dict[Key, list[int]]) -> None:
         snapshots.written(set_id, min(row[0] for row in written), written)
 
 
-def _add_cumulative(acc: dict[Key, list[int]]) -> None:
-    """Each day row's delta added to the running totals after it, the span widened first to take it."""
+def _running_rows(acc: dict[Key, list[int]]) -> list[Row]:
+    """What the day rows' deltas add to the running totals after them, the span widened first to take them."""
     days: dict[int, set[date]] = defaultdict(set)
+    rows: list[Row] = []
     for set_id, grain, day, _, _ in acc:
         if grain == "d":
             days[set_id].add(day)
@@ -137,22 +138,30 @@ def _add_cumulative(acc: dict[Key, list[int]]) -> None:
             if sid == set_id and grain == "d" and any(values):
                 groups[(code, support)].append((day, values))
         keys = list(groups)
-        for g, anchor, values in cumulative.spread(span, [groups[key] for key in keys]):
-            acc[(set_id, "c", anchor, *keys[g])] = values
+        day = _day_param()
+        rows += [(set_id, "c", day(anchor), *keys[g], *values)
+                 for g, anchor, values in cumulative.spread(span, [groups[key] for key in keys])]
+    return rows
 
 
-def _upsert(acc: dict[Key, list[int]]) -> None:
-    """Add each delta to its row, made when missing: one statement for them all, in key order.
+def _day_param() -> Any:
+    """A day as the driver takes it here: ISO text on SQLite (as SQLAlchemy stores dates there), else as it is."""
+    return date.isoformat if db.engine.dialect.name == "sqlite" else (lambda day: day)
+
+
+def _upsert(acc: dict[Key, list[int]], more: list[Row]) -> None:
+    """Add each delta of ``acc``, and the rows ``more``, to their rows, made when missing: one statement, in key order.
 
     A push of 100 households writes a few thousand rows (each reaching the
     running totals after it). Handed to the driver as plain tuples: through
     the ORM's statement, its per-row processing cost more than SQLite's work.
     """
-    sqlite = db.engine.dialect.name == "sqlite"  # dates as SQLAlchemy stores them there: ISO text
-    rows = [(set_id, grain, day.isoformat() if sqlite else day, code, support, *values)
-            for (set_id, grain, day, code, support), values in sorted(acc.items()) if any(values)]
+    day = _day_param()
+    rows = sorted([(set_id, grain, day(on), code, support, *values)
+                   for (set_id, grain, on, code, support), values in acc.items() if any(values)] + more)
     if rows:
-        db.session.connection().exec_driver_sql(_UPSERT_QMARK if sqlite else _UPSERT_FORMAT, rows)
+        sql = _UPSERT_QMARK if db.engine.dialect.paramstyle == "qmark" else _UPSERT_FORMAT
+        db.session.connection().exec_driver_sql(sql, rows)
 
 
 def _upsert_sql(mark: str) -> str:
@@ -258,8 +267,7 @@ def moved(boundary_set: BoundarySet, before: dict[int, tuple[str | None, bool]],
                 _add(acc, boundary_set.id, old[0], support, columns, old[1], -1)
             if (new := after.get(revision_id)) is not None:
                 _add(acc, boundary_set.id, new[0], support, columns, new[1], 1)
-    _add_cumulative(acc)
-    _upsert(acc)
+    _upsert(acc, _running_rows(acc))
     _tell_stored_days(acc)
 
 
