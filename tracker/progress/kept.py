@@ -137,9 +137,8 @@ def _running_rows(acc: dict[Key, list[int]]) -> list[Row]:
         for (sid, grain, day, code, support), values in acc.items():
             if sid == set_id and grain == "d" and any(values):
                 groups[(code, support)].append((day, values))
-        keys = list(groups)
-        day = _day_param()
-        rows += [(set_id, "c", day(anchor), *keys[g], *values)
+        keys, as_param = list(groups), _day_param()
+        rows += [(set_id, "c", as_param(anchor), *keys[g], *values)
                  for g, anchor, values in cumulative.spread(span, [groups[key] for key in keys])]
     return rows
 
@@ -156,8 +155,8 @@ def _upsert(acc: dict[Key, list[int]], more: list[Row]) -> None:
     running totals after it). Handed to the driver as plain tuples: through
     the ORM's statement, its per-row processing cost more than SQLite's work.
     """
-    day = _day_param()
-    rows = sorted([(set_id, grain, day(on), code, support, *values)
+    as_param = _day_param()
+    rows = sorted([(set_id, grain, as_param(on), code, support, *values)
                    for (set_id, grain, on, code, support), values in acc.items() if any(values)] + more)
     if rows:
         sql = _UPSERT_QMARK if db.engine.dialect.paramstyle == "qmark" else _UPSERT_FORMAT
