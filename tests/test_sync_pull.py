@@ -112,13 +112,21 @@ def test_viewer_sees_masked_national_id(client, world) -> None:
     assert change["data"]["record"]["national_id"] == "********1234"
 
 
-def test_changes_after_cursor_and_removal_when_moved_out_of_scope(client, world) -> None:
+def _moved_away_after_a_pull(client, world) -> tuple[dict, dict, str]:
+    """Two of the officer's households pulled; then a manager moves the first to the neighbouring commune.
+
+    Returns both records and the cursor of that pull.
+    """
     record, other = household(), household()
     _push(client, world, "officer", [record, other])
     cursor = _pull(client, world["officer"])["next_cursor"]
-    # A manager moves one household to the neighbouring commune.
     moved = {**record, "base_revision": 1, "declared_commune": COMMUNE_2, "location": {**INSIDE_2}}
     assert one(_push(client, world, "boss", [moved]))["result"] == "updated"
+    return record, other, cursor
+
+
+def test_changes_after_cursor_and_removal_when_moved_out_of_scope(client, world) -> None:
+    record, other, cursor = _moved_away_after_a_pull(client, world)
     edited = {**other, "base_revision": 1, "members": 7}
     assert one(_push(client, world, "officer", [edited]))["result"] == "updated"
     page = _pull(client, world["officer"], cursor)
@@ -266,11 +274,7 @@ def test_keeping_the_server_value_adds_no_revision(client, world) -> None:
 
 def test_each_change_carries_exactly_the_documented_fields_of_its_type(client, world) -> None:
     """A client written from the OpenAPI document reads every change: each type's data has its own schema."""
-    record, other = household(), household()
-    _push(client, world, "officer", [record, other])
-    cursor = _pull(client, world["officer"])["next_cursor"]
-    moved = {**record, "base_revision": 1, "declared_commune": COMMUNE_2, "location": {**INSIDE_2}}
-    assert one(_push(client, world, "boss", [moved]))["result"] == "updated"
+    record, _, cursor = _moved_away_after_a_pull(client, world)
     changes = _pull(client, world["officer"])["changes"] + _pull(client, world["officer"], cursor)["changes"]
     assert {c["type"] for c in changes} == {"household", "household_removed", "commune", "plan_target"}
     spec = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
