@@ -107,4 +107,3 @@ def one_of(self: Any, field: Any, **kwargs: Any) -> dict[str, Any]:
     if not schemas:
         return {}
     return {"oneOf": [self.resolve_nested_schema(schema) for schema in schemas.values()]}
-

@@ -148,10 +148,10 @@ def spread(span: Span, groups: Sequence[Sequence[tuple[date, Sequence[int]]]]) -
     """What each group's day deltas add to the span's ``c`` rows: (group index, anchor, values), none all zero.
 
     Each anchor of the span takes the sum of the deltas dated before it
-    (a delta dated "always" reaches them all). Added delta by delta and anchor by anchor in
-    Python, a push of 100 new households (each one dated "always", so
-    reaching every anchor) spent 80 ms here; the groups are summed a few
-    hundred at a time in arrays instead.
+    (a delta dated "always" reaches them all). Added delta by delta and
+    anchor by anchor in Python, a push of 100 new households (each one
+    dated "always", so reaching every anchor) spent 80 ms here; the groups
+    are summed a few hundred at a time in arrays instead.
     """
     anchors = anchors_between(*span)
     ordinals = np.array([anchor.toordinal() for anchor in anchors], dtype=np.int64)

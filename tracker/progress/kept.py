@@ -159,18 +159,17 @@ def _upsert(acc: dict[Key, list[int]], more: list[Row]) -> None:
     rows = sorted([(set_id, grain, as_param(on), code, support, *values)
                    for (set_id, grain, on, code, support), values in acc.items() if any(values)] + more)
     if rows:
-        sql = _UPSERT_QMARK if db.engine.dialect.paramstyle == "qmark" else _UPSERT_FORMAT
-        db.session.connection().exec_driver_sql(sql, rows)
+        db.session.connection().exec_driver_sql(_driver_sql(upsert=True), rows)
 
 
-def _upsert_sql(mark: str) -> str:
-    names = (*KEY, *VALUES)
+def _driver_sql(upsert: bool) -> str:
+    """The driver's statement inserting tally rows (KEY's values, then VALUES'); with ``upsert``, adding to a row there."""
+    names, mark = (*KEY, *VALUES), "?" if db.engine.dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {T.__tablename__} ({', '.join(names)}) VALUES ({', '.join(mark for _ in names)})"
+    if not upsert:
+        return sql
     added = ", ".join(f"{name} = {T.__tablename__}.{name} + excluded.{name}" for name in VALUES)
-    return (f"INSERT INTO {T.__tablename__} ({', '.join(names)}) VALUES ({', '.join(mark for _ in names)}) "
-            f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {added}")
-
-
-_UPSERT_QMARK, _UPSERT_FORMAT = _upsert_sql("?"), _upsert_sql("%s")
+    return f"{sql} ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {added}"
 
 
 def covers(ctx: ReportContext) -> bool:
@@ -278,12 +277,9 @@ def _recount(boundary_set: BoundarySet) -> None:
     """
     set_id = boundary_set.id
     db.session.execute(delete(T).where(T.boundary_set_id == set_id))
-    names = (*KEY, *VALUES)
-    marks = ", ".join("?" if db.engine.dialect.paramstyle == "qmark" else "%s" for _ in names)
-    sql = f"INSERT INTO {T.__tablename__} ({', '.join(names)}) VALUES ({marks})"
     days: set[date] = set()
     for rows in _counted(boundary_set):
-        db.session.connection().exec_driver_sql(sql, rows)
+        db.session.connection().exec_driver_sql(_driver_sql(upsert=False), rows)
         days.update(row[2] for row in rows if row[1] == "d")
     _restart_state(set_id)
     cumulative.widen(set_id, None, cumulative.wanted_span(None, days))

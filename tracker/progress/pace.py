@@ -91,10 +91,11 @@ def pace(
     else:
         required = round(remaining / days_left, PACE_DECIMALS)
     achieved_raw = max(supported_in_window, 0) / window_days
+    days_to_go = math.ceil(remaining / achieved_raw) if achieved_raw > 0 else None
     if remaining == 0:
         projected: date | None = as_of
-    elif achieved_raw > 0 and math.ceil(remaining / achieved_raw) <= _days_to_the_last(as_of):
-        projected = as_of + timedelta(days=math.ceil(remaining / achieved_raw))
+    elif days_to_go is not None and days_to_go <= _days_to_the_last(as_of):
+        projected = as_of + timedelta(days=days_to_go)
     else:
         projected = None
     at_risk = (
