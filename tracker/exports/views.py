@@ -14,6 +14,7 @@ from schemas.exports import HouseholdExportArgs, ProgressExportArgs
 from schemas.jobs import JobSchema
 from tracker.accounts.auth import auth_required, principal
 from tracker.api import Blueprint
+from tracker.consistent_reads import consistent_reads
 from tracker.errors import ApiError
 from tracker.exports import service
 from tracker.exports.households import households_file
@@ -35,6 +36,7 @@ def _file_doc(mimetype: str) -> dict[str, Any]:
 
 
 @blp.route("/progress.xlsx")
+@consistent_reads
 @blp.doc(**_file_doc(XLSX))
 @auth_required()
 @blp.arguments(ProgressExportArgs, location="query", unknown=RAISE)
@@ -44,6 +46,7 @@ def progress_xlsx(args: dict[str, Any]) -> Response:
 
 
 @blp.route("/progress.csv")
+@consistent_reads
 @blp.doc(**_file_doc(CSV))
 @auth_required()
 @blp.arguments(ProgressExportArgs, location="query", unknown=RAISE)

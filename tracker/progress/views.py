@@ -10,6 +10,7 @@ from marshmallow import RAISE
 from schemas.progress import GeoJsonSchema, HouseholdPointArgs, MapArgs, ProgressArgs, ProgressReportSchema
 from tracker.accounts.auth import auth_required, principal
 from tracker.api import Blueprint
+from tracker.consistent_reads import consistent_reads
 from tracker.dbtypes import utcnow
 from tracker.extensions import db
 from tracker.households import ledger
@@ -52,6 +53,7 @@ def json_answer(answer: answers.Body) -> Response:
 
 
 @blp.route("/progress")
+@consistent_reads
 @blp.doc(security=BEARER)
 @auth_required()
 @blp.arguments(ProgressArgs, location="query", unknown=RAISE)
@@ -67,6 +69,7 @@ def progress(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/map/communes.geojson")
+@consistent_reads
 @blp.doc(security=BEARER)
 @auth_required()
 @blp.arguments(MapArgs, location="query", unknown=RAISE)
@@ -78,6 +81,7 @@ def communes_map(args: dict[str, Any]) -> Response:
 
 
 @blp.route("/households.geojson")
+@consistent_reads
 @blp.doc(security=BEARER)
 @auth_required()
 @blp.arguments(HouseholdPointArgs, location="query", unknown=RAISE)

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 
 from tracker.boundaries.models import BoundarySet
 from tracker.boundaries.service import boundary_sets, unit_counts
+from tracker.consistent_reads import consistent_reads
 from tracker.dbtypes import utcnow
 from tracker.errors import ApiError
 from tracker.exports.households import households_file
@@ -147,6 +148,7 @@ def _has_districts(boundary_set: BoundarySet) -> bool:
 
 
 @bp.route("/")
+@consistent_reads
 def index() -> Any:
     if current_principal() is None:
         return render_template("welcome.html")
@@ -221,6 +223,7 @@ def _file_args(boundary_set: BoundarySet) -> dict[str, Any]:
 
 
 @bp.route("/export/progress.<fmt>")
+@consistent_reads
 @login_required()
 def export(fmt: str) -> Any:
     """The progress report file of the exports service, for a signed-in browser (the API wants a token)."""

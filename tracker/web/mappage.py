@@ -14,6 +14,7 @@ from flask import render_template, request, url_for
 from flask_babel import gettext as _
 
 from tracker.boundaries.service import boundary_sets
+from tracker.consistent_reads import consistent_reads
 from tracker.web import formatting, queries
 from tracker.web.auth import login_required
 from tracker.web.blueprint import BadQuery, bp, locale_code
@@ -45,6 +46,7 @@ def status_legend() -> list[tuple[str, str]]:
 
 
 @bp.route("/map")
+@consistent_reads
 @login_required()
 def completion_map() -> Any:
     boundary_set, as_of, area, main = area_report()

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import render_template
 
+from tracker.consistent_reads import consistent_reads
 from tracker.plans.history import programme_results
 from tracker.web import queries
 from tracker.web.auth import login_required
@@ -21,6 +22,7 @@ LATE_KINDS = ("overdue", "late", "risk")
 
 
 @bp.route("/report")
+@consistent_reads
 @login_required()
 def printable_report() -> Any:
     boundary_set, as_of, area, main = area_report()

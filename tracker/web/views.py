@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from sync.vocabulary import STATUSES
 from tracker.boundaries.service import boundary_sets
+from tracker.consistent_reads import consistent_reads
 from tracker.extensions import db
 from tracker.households.models import Photo
 from tracker.households.scope import mask_conflict, mask_national_id
@@ -77,6 +78,7 @@ def logout_everywhere() -> Any:
 
 
 @bp.route("/communes/<code>")
+@consistent_reads
 @login_required()
 def commune(code: str) -> Any:
     from tracker.web.dashboard import commune_figures
