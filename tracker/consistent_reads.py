@@ -5,7 +5,8 @@ the running total before its date, the day rows since, the stored sums,
 the finish days. Each statement on its own sees what was committed when it
 began (PostgreSQL's READ COMMITTED; SQLite outside a transaction), so a
 sync landing between two of them was counted in half of its figures: a
-commune could show more houses completed than it has households.
+commune could show more houses completed than it has households. A
+household's page read its revisions, assignments and conflicts apart too.
 
 :func:`consistent_reads` makes a view's whole request one snapshot, begun
 before its first statement (the caller's token included): on PostgreSQL a

@@ -30,6 +30,7 @@ from schemas.sync import (
 from tracker import jsoncodec
 from tracker.accounts.auth import BEARER_DOC, WRITE_ROLES, auth_required, principal
 from tracker.api import Blueprint
+from tracker.consistent_reads import consistent_reads
 from tracker.errors import ApiError
 from tracker.extensions import db
 from tracker.households import conflicts, ledger, pull, push, read, review
@@ -93,6 +94,7 @@ def receipt_view(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/households/<uuid:household_id>", methods=["GET"])
+@consistent_reads
 @blp.doc(**BEARER_DOC)
 @auth_required()
 @blp.response(200, HouseholdOutSchema)

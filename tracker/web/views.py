@@ -111,6 +111,7 @@ def commune(code: str) -> Any:
 
 
 @bp.route("/households/<household_id>")
+@consistent_reads
 @login_required()
 def household(household_id: str) -> Any:
     detail = queries.household(household_id, scope())
