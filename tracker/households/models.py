@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Date, Float, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from sync.vocabulary import FUNDING_SOURCES
 from tracker.dbtypes import UTCDateTime, utcnow
 from tracker.extensions import db
 
@@ -33,7 +34,23 @@ class Household(db.Model):
     )
 
 
-class HouseholdRevision(db.Model):
+class FundingColumns:
+    """The money recorded per funding source, whole VND, a column each: on a revision, and summed in the tallies."""
+
+    fund_central_budget: Mapped[int] = mapped_column(BigInteger, default=0)
+    fund_local_budget: Mapped[int] = mapped_column(BigInteger, default=0)
+    fund_social_fund: Mapped[int] = mapped_column(BigInteger, default=0)
+    fund_enterprise: Mapped[int] = mapped_column(BigInteger, default=0)
+    fund_household: Mapped[int] = mapped_column(BigInteger, default=0)
+    fund_other: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# A funding source without its column, or a column without its source, fails here, at import.
+if tuple(name.removeprefix("fund_") for name in FundingColumns.__annotations__) != FUNDING_SOURCES:
+    raise ImportError("the funding columns do not match sync.vocabulary.FUNDING_SOURCES")
+
+
+class HouseholdRevision(FundingColumns, db.Model):
     """One accepted version of a household, with the columns reports need."""
 
     __tablename__ = "household_revisions"
@@ -76,12 +93,6 @@ class HouseholdRevision(db.Model):
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
     accuracy_m: Mapped[float | None] = mapped_column(Float)
-    fund_central_budget: Mapped[int] = mapped_column(BigInteger, default=0)
-    fund_local_budget: Mapped[int] = mapped_column(BigInteger, default=0)
-    fund_social_fund: Mapped[int] = mapped_column(BigInteger, default=0)
-    fund_enterprise: Mapped[int] = mapped_column(BigInteger, default=0)
-    fund_household: Mapped[int] = mapped_column(BigInteger, default=0)
-    fund_other: Mapped[int] = mapped_column(BigInteger, default=0)
     # What the households export shows of the record, so it reads no JSON.
     village: Mapped[str | None] = mapped_column(String(200))
     ethnicity: Mapped[str | None] = mapped_column(String(60))

@@ -7,12 +7,13 @@ from sqlalchemy import BigInteger, Date, ForeignKey, Index, LargeBinary, String,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.extensions import db
+from tracker.households.models import FundingColumns
 
 # The day rows that change a unit's completed count: what its finish day is found from.
 COMPLETED_DAY_ROWS = "grain = 'd' AND completed <> 0"
 
 
-class TallyValues:
+class TallyValues(FundingColumns):
     """The counts and money a tally row holds (see :data:`tracker.progress.tally_events.VALUES`)."""
 
     present: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -23,12 +24,6 @@ class TallyValues:
     in_window: Mapped[int] = mapped_column(BigInteger, default=0)
     withdrawn: Mapped[int] = mapped_column(BigInteger, default=0)
     needs_review: Mapped[int] = mapped_column(BigInteger, default=0)
-    fund_central_budget: Mapped[int] = mapped_column(BigInteger, default=0)
-    fund_local_budget: Mapped[int] = mapped_column(BigInteger, default=0)
-    fund_social_fund: Mapped[int] = mapped_column(BigInteger, default=0)
-    fund_enterprise: Mapped[int] = mapped_column(BigInteger, default=0)
-    fund_household: Mapped[int] = mapped_column(BigInteger, default=0)
-    fund_other: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class CommuneTally(TallyValues, db.Model):
