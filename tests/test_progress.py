@@ -433,6 +433,9 @@ def test_completed_by_day_is_the_reports_completed_total_on_each_day(client, tmp
     # Completed in March, withdrawn in April: counted in between only.
     store([record("90001", status="withdrawn", dates=_dates(started="2025-02-01", completed="2025-03-10",
                                                             withdrawn="2025-04-01"))], received_at=at("2025-04-16 11:00"))
+    # Completed far outside every commune, declaring none of the map's: no commune took it, so no row or total
+    # counts it (the report's ``unassigned`` does), nor does the chart.
+    store([record("90001", status="completed", lat=23.9, lon=108.9, declared="99999")], received_at=at("2025-04-16 11:00"))
     days = [date(2025, 1, 1) + timedelta(days=n) for n in range(0, 130, 3)] + [date(2025, 3, 10), date(2025, 4, 1)]
     known_at = utcnow()
     expected = []
