@@ -41,7 +41,7 @@ from tracker.web.blueprint import (
     unit_title,
 )
 from tracker.web.charts import ChartLabels, burn_up_svg
-from tracker.web.standing import Standing, standing
+from tracker.web.standing import Standing, standings
 from tracker.web.todo import to_do
 
 MAX_MAP_POINTS = 20_000
@@ -72,8 +72,8 @@ def area_report() -> tuple[BoundarySet, date, frozenset[str] | None, Any]:
 
 def readings(found: Any, rows: list[dict[str, Any]]) -> dict[tuple[str, str], Standing]:
     """Each row's standing (finished on which day, overdue by how much, at risk, no plan)."""
-    loc = locale_code()
-    return {(r["level"], r["code"]): standing(r, loc) for r in with_finish(found.ctx, rows)}
+    finished = with_finish(found.ctx, rows)
+    return dict(zip([(r["level"], r["code"]) for r in finished], standings(finished, locale_code())))
 
 
 def commune_figures(boundary_set: BoundarySet, code: str, as_of: date) -> tuple[dict[str, Any] | None, Standing | None]:
