@@ -486,3 +486,18 @@ def test_photo_thumbnails_are_served_to_those_who_may_see_the_household(
     client.post("/logout", data={"csrf_token": token(client, "/search")})
     sign_in(client, "commune_officer", "90001")
     assert client.get(thumb).status_code == 404, "outside the officer's communes"
+
+
+@pytest.mark.parametrize("code", ["90001", "HN-01.a_b~c", "xã 1/2&x=y#z", "Ô?"])
+def test_links_built_once_for_many_units_are_url_fors_own(app: Flask, code: str) -> None:
+    """The pages' links to 11,163 communes are one URL with each code put in: the same as url_for's, any code."""
+    from flask import url_for
+
+    from tracker.web.blueprint import CODE, links_to
+
+    with app.test_request_context():
+        commune = links_to("web.commune", code=CODE, set="Bản đồ 2025", as_of="2025-04-16")
+        on_map = links_to("web.completion_map", commune=CODE, set="Bản đồ 2025", as_of="2025-04-16", points="1")
+        assert commune(code) == url_for("web.commune", code=code, set="Bản đồ 2025", as_of="2025-04-16")
+        assert on_map(code) == url_for("web.completion_map", commune=code, set="Bản đồ 2025", as_of="2025-04-16",
+                                       points="1")

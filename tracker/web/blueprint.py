@@ -1,10 +1,12 @@
 """The pages' blueprint and what every page shares: headers, language, formatting."""
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, g, render_template, request, session
+from flask import Blueprint, Response, abort, current_app, g, render_template, request, session, url_for
 from flask_babel import get_locale, refresh
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -28,6 +30,26 @@ CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 
 COMPRESSIBLE = ("text/html", "text/css", "image/svg+xml", "text/csv")
 MIN_COMPRESS = 1024
 MAX_PAGE = 1_000_000  # far past any list; keeps OFFSET inside a database integer
+
+CODE = "0CODE0"  # where links_to puts each unit's code
+_PLAIN = re.compile(r"[A-Za-z0-9_.~-]+")  # characters no part of a URL is encoded with
+
+
+def links_to(endpoint: str, **values: Any) -> Callable[[str], str]:
+    """``url_for(endpoint, **values)`` with each code given in place of the one value :data:`CODE`.
+
+    A national page links 11,163 communes, and url_for took a quarter of a
+    second for them: the URL is built once and each code put in, or, for a
+    code of other characters than those no encoding changes, built by url_for.
+    """
+    built = url_for(endpoint, **values)
+    name = next(key for key, value in values.items() if value == CODE)
+
+    def link(code: str) -> str:
+        return built.replace(CODE, code, 1) if _PLAIN.fullmatch(code) else url_for(endpoint, **{**values, name: code})
+
+    return link
+
 
 class BadQuery(Exception):
     """A page's query string names a date, set, plan, level or unit that does not exist.

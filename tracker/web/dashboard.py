@@ -30,11 +30,13 @@ from tracker.progress.finish import with_finish
 from tracker.web import formatting, queries
 from tracker.web.auth import current_principal, login_required
 from tracker.web.blueprint import (
+    CODE,
     BadQuery,
     bp,
     chosen_choice,
     chosen_date,
     chosen_set,
+    links_to,
     loaded_set,
     locale_code,
     scope,
@@ -186,6 +188,9 @@ def dashboard() -> Any:
         province=queries.province(boundary_set), heading=own_heading(boundary_set, area) if own else "",
         todo=to_do(boundary_set, area, as_of, main.ctx.deadline, request.args.get("q", "")[:100]) if own else None,
         q=request.args.get("q", "")[:100], history=programme_results(),
+        commune_link=links_to("web.commune", code=CODE, set=boundary_set.name, as_of=as_of.isoformat()),
+        district_link=links_to("web.index", set=boundary_set.name, as_of=as_of.isoformat(), level="commune",
+                               district=CODE),
     )
 
 

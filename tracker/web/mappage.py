@@ -9,22 +9,20 @@ colours on a phone, and by default on a map fitted to a few communes.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote_plus
 
-from flask import render_template, request, url_for
+from flask import render_template, request
 from flask_babel import gettext as _
 
 from tracker.boundaries.service import boundary_sets
 from tracker.consistent_reads import consistent_reads
 from tracker.web import formatting, queries
 from tracker.web.auth import login_required
-from tracker.web.blueprint import BadQuery, bp, locale_code
+from tracker.web.blueprint import CODE, BadQuery, bp, links_to, locale_code
 from tracker.web.dashboard import area_report, readings, today
 from tracker.web.maps import base_map
 from tracker.web.svgmap import NO_PLAN, PERCENT_BINS, STATUS_CLASSES, STATUS_COLOURS, Point, overlay_svg, percent_class, render_map
 
 MAX_MAP_POINTS = 20_000
-_MARK = "COMMUNE-CODE"  # letters and a hyphen: url_for writes it as it is
 FITTED_POINTS = 60  # at most this many communes: the map is fitted to them and dots are drawn by default
 
 
@@ -89,7 +87,7 @@ def _colours(base: Any, rows: dict[str, Any], visible: set[str], common: dict[st
     classes: dict[str, str] = {}
     titles: dict[str, str] = {}
     links: dict[str, str] = {}
-    link = url_for("web.completion_map", commune=_MARK, **common) + "#info"  # one URL built, then each code put in
+    link = links_to("web.completion_map", commune=CODE, **common)
     for shape in base.shapes:
         if shape.code not in visible:
             classes[shape.code] = "out"
@@ -98,7 +96,7 @@ def _colours(base: Any, rows: dict[str, Any], visible: set[str], common: dict[st
         pct = row["percent_complete"] if row else None
         classes[shape.code] = percent_class(pct)
         titles[shape.code] = f"{shape.name}: {formatting.percent(pct, loc) if pct is not None else _('no plan')}"
-        links[shape.code] = link.replace(_MARK, quote_plus(shape.code), 1)
+        links[shape.code] = link(shape.code) + "#info"
     return classes, titles, links
 
 
