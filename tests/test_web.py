@@ -488,16 +488,16 @@ def test_photo_thumbnails_are_served_to_those_who_may_see_the_household(
     assert client.get(thumb).status_code == 404, "outside the officer's communes"
 
 
+@pytest.mark.parametrize("set_name", ["Bản đồ 2025", "map 0CODE0"])  # the second holds links_to's own mark
 @pytest.mark.parametrize("code", ["90001", "HN-01.a_b~c", "xã 1/2&x=y#z", "Ô?"])
-def test_links_built_once_for_many_units_are_url_fors_own(app: Flask, code: str) -> None:
+def test_links_built_once_for_many_units_are_url_fors_own(app: Flask, code: str, set_name: str) -> None:
     """The pages' links to 11,163 communes are one URL with each code put in: the same as url_for's, any code."""
     from flask import url_for
 
     from tracker.web.blueprint import CODE, links_to
 
     with app.test_request_context():
-        commune = links_to("web.commune", code=CODE, set="Bản đồ 2025", as_of="2025-04-16")
-        on_map = links_to("web.completion_map", commune=CODE, set="Bản đồ 2025", as_of="2025-04-16", points="1")
-        assert commune(code) == url_for("web.commune", code=code, set="Bản đồ 2025", as_of="2025-04-16")
-        assert on_map(code) == url_for("web.completion_map", commune=code, set="Bản đồ 2025", as_of="2025-04-16",
-                                       points="1")
+        commune = links_to("web.commune", code=CODE, set=set_name, as_of="2025-04-16")
+        district = links_to("web.index", set=set_name, as_of="2025-04-16", level="commune", district=CODE)
+        assert commune(code) == url_for("web.commune", code=code, set=set_name, as_of="2025-04-16")
+        assert district(code) == url_for("web.index", set=set_name, as_of="2025-04-16", level="commune", district=code)

@@ -45,8 +45,14 @@ def links_to(endpoint: str, **values: Any) -> Callable[[str], str]:
     built = url_for(endpoint, **values)
     name = next(key for key, value in values.items() if value == CODE)
 
+    def exact(code: str) -> str:
+        return url_for(endpoint, **{**values, name: code})
+
+    if built.count(CODE) != 1:  # another value holds the mark as well: each link built in full
+        return exact
+
     def link(code: str) -> str:
-        return built.replace(CODE, code, 1) if _PLAIN.fullmatch(code) else url_for(endpoint, **{**values, name: code})
+        return built.replace(CODE, code) if _PLAIN.fullmatch(code) else exact(code)
 
     return link
 
