@@ -39,6 +39,7 @@ from tracker.web.blueprint import (
     links_to,
     loaded_set,
     locale_code,
+    page_number,
     scope,
     unit_title,
 )
@@ -49,6 +50,9 @@ from tracker.web.todo import to_do
 MAX_MAP_POINTS = 20_000
 MAX_SAMPLES = 26
 OWN_COMMUNES = 12
+# Rows of the dashboard's table per page: every province's communes on one; the country's 11,163 on twelve
+# (all on one were 4 MB of HTML).
+TABLE_ROWS = 1000
 SORT_KEYS = ("risk", "name", "planned", "completed", "percent", "days_left", "projected")
 
 
@@ -178,11 +182,12 @@ def dashboard() -> Any:
     sort = sort if sort in SORT_KEYS else "risk"
     desc = request.args.get("dir") == "desc"
     rows = [r for r in table.rows if district is None or r["parent_code"] == district.code]
-    rows = sort_rows(rows, sort, desc)
+    rows, page, pages = page_of(sort_rows(rows, sort, desc), TABLE_ROWS)
     shown = rows + ([main.totals] if main.totals else [])
     return render_template(
         "dashboard.html", boundary_set=boundary_set, sets=boundary_sets(), as_of=as_of, main=main,
-        rows=rows, chart=burn_up(boundary_set, as_of, area, main), level=level, sort=sort, desc=desc,
+        rows=rows, page=page, pages=pages, chart=burn_up(boundary_set, as_of, area, main), level=level, sort=sort,
+        desc=desc,
         has_districts=districts, today=today(), exports=export_links(boundary_set, as_of, level),
         district=district, readings=readings(main, shown), units=queries.unit_index(boundary_set),
         province=queries.province(boundary_set), heading=own_heading(boundary_set, area) if own else "",
@@ -192,6 +197,13 @@ def dashboard() -> Any:
         district_link=links_to("web.index", set=boundary_set.name, as_of=as_of.isoformat(), level="commune",
                                district=CODE),
     )
+
+
+def page_of(rows: list[dict[str, Any]], size: int) -> tuple[list[dict[str, Any]], int, int]:
+    """The rows of page ``?page=N`` (past the end: the last page), that page's number and how many there are."""
+    pages = max(-(-len(rows) // size), 1)
+    page = min(page_number(), pages)
+    return rows[(page - 1) * size:page * size], page, pages
 
 
 def own_heading(boundary_set: BoundarySet, area: frozenset[str] | None) -> str:
