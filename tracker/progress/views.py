@@ -13,7 +13,6 @@ from tracker.api import Blueprint
 from tracker.consistent_reads import consistent_reads
 from tracker.dbtypes import utcnow
 from tracker.extensions import db
-from tracker.households import ledger
 from tracker.progress import answers, maps
 from tracker.progress.service import context_from_args, resolve_set
 
@@ -88,9 +87,7 @@ def communes_map(args: dict[str, Any]) -> Response:
 @blp.response(200, GeoJsonSchema, content_type="application/geo+json")
 def households_map(args: dict[str, Any]) -> Response:
     """Households as points, with status and support type; filter by commune, status, type."""
-    boundary_set = resolve_set(args.get("set_name"))
-    if args.get("known_at") is not None:
-        ledger.settle()  # writes stamped by then have committed: the answer can be had again
+    boundary_set = resolve_set(args.get("set_name"))  # a known_at's writes were waited for (consistent_reads)
     known_at = args.get("known_at") or utcnow()
     limit = args["limit"]
     query = maps.household_points_query(
