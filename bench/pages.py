@@ -7,7 +7,8 @@ national commune file from ``BOUNDARIES_DIR``; loaded first when empty), in
 a process warmed as a gunicorn worker is, a manager signs in and opens each
 page for ``AS_OF``: the dashboard (its district table and burn-up chart),
 the same with every commune in the table, the completion map, the printable
-report and one commune's page. Each is timed as the median of ``--runs``
+report, one commune's page, and a search by a name that every household has
+(the benchmark's households all have one name) and by one that none has. Each is timed as the median of ``--runs``
 views after a first one (the day's figures are then in the worker: what is
 timed is the page itself), against a floor measured in the same run: the
 same commune rows written as a bare HTML table by a Jinja2 template (name,
@@ -46,7 +47,9 @@ def pages(commune: str) -> list[tuple[str, str]]:
             ("dashboard, every commune in the table", f"/?{query}&level=commune"),
             ("completion map", f"/map?{query}"),
             ("printable report", f"/report?{query}"),
-            ("one commune's page", f"/communes/{commune}?{query}")]
+            ("one commune's page", f"/communes/{commune}?{query}"),
+            ("search by a name every household has", f"/search?q=lo+van&{query}"),
+            ("search by a name no household has", f"/search?q=zzzz&{query}")]
 
 
 def median_view_ms(client: Any, path: str, runs: int) -> tuple[float, int]:

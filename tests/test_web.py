@@ -301,6 +301,23 @@ def test_search_finds_names_with_or_without_diacritics(client: FlaskClient, prov
     assert "Xã Một" in text(client.get("/search?q=xa+mot")), "communes by name too"
 
 
+def test_search_counts_matches_up_to_a_limit_then_says_more(client: FlaskClient, province: dict[str, Any],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from tracker.web import queries
+
+    sign_in(client)
+    monkeypatch.setattr(queries, "PAGE_SIZE", 2)
+    monkeypatch.setattr(queries, "SEARCH_COUNT", 4)  # "van": Đinh Văn Mường, Lò Văn Việt, Quàng Văn Đức, Vì Văn Xa
+    exact = text(client.get("/search?q=van"))
+    assert "Tìm thấy 4 hộ" in exact and "hơn" not in exact
+    monkeypatch.setattr(queries, "SEARCH_COUNT", 3)
+    first = text(client.get("/search?q=van"))
+    assert "Tìm thấy hơn 3 hộ" in first and "Trang 1 / 2" in first
+    assert "Đinh Văn Mường" in first and "Lò Văn Việt" in first and "Quàng Văn Đức" not in first, "by name"
+    second = text(client.get("/search?q=van&page=2"))
+    assert "Quàng Văn Đức" in second and "Đinh Văn Mường" not in second and 'rel="next"' not in second
+
+
 def test_household_page_shows_record_history_and_money(client: FlaskClient, province: dict[str, Any]) -> None:
     sign_in(client)
     page = text(client.get(f"/households/{province['duc']}"))

@@ -29,6 +29,7 @@ from tracker.web.auth import current_principal
 
 Scope = frozenset[str] | None
 PAGE_SIZE = 50
+SEARCH_COUNT = 1000  # a search tells how many households match up to this many, then "more than"
 
 
 def _like_escape(text: str) -> str:
@@ -99,8 +100,13 @@ def households(
     flagged: bool = False,
     limit: int = PAGE_SIZE,
     offset: int = 0,
+    count_up_to: int | None = None,
 ) -> tuple[list[HouseholdRow], int]:
-    """Current households (one page of them) and how many match in all."""
+    """Current households (one page of them) and how many match in all.
+
+    With ``count_up_to``, matches are counted up to one more than it: a
+    search matching most of a country's households stops counting there.
+    """
     set_id = boundary_set.id if boundary_set is not None else -1
     commune_unit = db.aliased(AdminUnit)
     conditions: list[ColumnElement[bool]] = [HouseholdRevision.superseded_at.is_(None), in_scope(scope)]
@@ -120,7 +126,8 @@ def households(
                                       commune_unit.code == RevisionAssignment.commune_code))
         .where(*conditions)
     )
-    total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    counted = base if count_up_to is None else base.limit(count_up_to + 1)
+    total = db.session.scalar(select(func.count()).select_from(counted.subquery())) or 0
     rows = db.session.execute(
         base.order_by(HouseholdRevision.head_ascii, HouseholdRevision.household_id).limit(limit).offset(offset)
     ).all()

@@ -178,10 +178,12 @@ def search() -> Any:
     communes = []
     if q and boundary_set is not None:
         rows, total = queries.households(boundary_set, scope(), query=q, limit=queries.PAGE_SIZE,
-                                         offset=(page - 1) * queries.PAGE_SIZE)
+                                         offset=(page - 1) * queries.PAGE_SIZE, count_up_to=queries.SEARCH_COUNT)
         communes = queries.search_communes(boundary_set, scope(), q)
-    return render_template("search.html", q=q, rows=rows, total=total, communes=communes, page=page,
-                           pages=max((total + queries.PAGE_SIZE - 1) // queries.PAGE_SIZE, 1),
+    more = total > queries.SEARCH_COUNT
+    shown = min(total, queries.SEARCH_COUNT)
+    return render_template("search.html", q=q, rows=rows, total=shown, more=more, communes=communes, page=page,
+                           pages=max((shown + queries.PAGE_SIZE - 1) // queries.PAGE_SIZE, 1),
                            boundary_set=boundary_set)
 
 
