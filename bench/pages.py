@@ -8,7 +8,9 @@ a process warmed as a gunicorn worker is, a manager signs in and opens each
 page for ``AS_OF``: the dashboard (its district table and burn-up chart),
 the same with every commune in the table, the completion map, the printable
 report, one commune's page, and a search by a name that every household has
-(the benchmark's households all have one name) and by one that none has. Each is timed as the median of ``--runs``
+(the benchmark's households all have one name) and by one that none has;
+then a commune officer of one commune opens the dashboard (their to-do
+list) and searches the same name. Each is timed as the median of ``--runs``
 views after a first one (the day's figures are then in the worker: what is
 timed is the page itself), against a floor measured in the same run: the
 same commune rows written as a bare HTML table by a Jinja2 template (name,
@@ -50,6 +52,12 @@ def pages(commune: str) -> list[tuple[str, str]]:
             ("one commune's page", f"/communes/{commune}?{query}"),
             ("search by a name every household has", f"/search?q=lo+van&{query}"),
             ("search by a name no household has", f"/search?q=zzzz&{query}")]
+
+
+def officer_pages() -> list[tuple[str, str]]:
+    query = f"set={progress.SET_NAME}&as_of={progress.AS_OF}"
+    return [("a commune officer's dashboard (their to-do list)", f"/?{query}"),
+            ("a commune officer's search by a name all theirs have", f"/search?q=lo+van&{query}")]
 
 
 def median_view_ms(client: Any, path: str, runs: int) -> tuple[float, int]:
@@ -96,19 +104,23 @@ def bench_database(label: str, url: str, runs: int) -> bool:
         progress.load(app, 334_000, 2025, lambda m: print(f"[{label}] {m}", flush=True))
         progress.worker_started(app)
         name = f"pages-{uuid.uuid4().hex[:8]}"
+        officer = f"officer-{uuid.uuid4().hex[:8]}"
         with app.app_context():
             create_user(name, PASSWORD, "manager", [])
             commune = db.session.scalar(select(AdminUnit.code).where(AdminUnit.level == "commune")
                                         .order_by(AdminUnit.code).limit(1))
+            create_user(officer, PASSWORD, "commune_officer", [commune])
             db.session.commit()
-        client = app.test_client()
+        client, officer_client = app.test_client(), app.test_client()
         assert client.post("/login", data={"username": name, "password": PASSWORD}).status_code == 302
+        assert officer_client.post("/login", data={"username": officer, "password": PASSWORD}).status_code == 302
         floor = floor_ms(app, runs)
         print(f"\n== {label}: web pages of the national set on {progress.AS_OF} (medians of {runs} views) ==")
         print(f"  {'floor: 11,163 commune rows as a bare HTML table':58} {floor:8.1f} ms")
         ok = True
-        for title, path in pages(commune):
-            ms, size = median_view_ms(client, path, runs)
+        for title, path, viewer in ([(t, p, client) for t, p in pages(commune)]
+                                    + [(t, p, officer_client) for t, p in officer_pages()]):
+            ms, size = median_view_ms(viewer, path, runs)
             passed = ms <= TARGET_MS
             ok &= passed
             print(f"  {title:58} {ms:8.1f} ms  {size / 1e6:5.2f} MB  {ms / floor:5.1f} x floor"
