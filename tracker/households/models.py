@@ -62,6 +62,7 @@ class HouseholdRevision(FundingColumns, db.Model):
         # matching most households stops at its fiftieth row instead of sorting all of them.
         Index("ix_household_revisions_current_by_head", "head_ascii", "household_id",
               sqlite_where=text("superseded_at IS NULL"), postgresql_where=text("superseded_at IS NULL")),
+        Index("ix_household_revisions_declared_commune", "declared_commune"),  # scopes: households.scope
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True)

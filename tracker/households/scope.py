@@ -9,22 +9,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, select, union
 from sqlalchemy.orm import aliased
 
 from tracker.accounts.auth import Principal
+from tracker.boundaries.models import BoundarySet
 from tracker.errors import ApiError
 from tracker.extensions import db
 from tracker.households.models import HouseholdRevision, RevisionAssignment
 
 
 def revision_in_scope(revision: Any, scope: frozenset[str]) -> Any:
-    """SQL: this revision (an aliased ``HouseholdRevision``) lies in ``scope``."""
-    assignment = aliased(RevisionAssignment)
+    """SQL: this revision (an aliased ``HouseholdRevision``) lies in ``scope``.
+
+    Its id is among the revisions that the scope's communes find through
+    two indexes: assigned there (under any set) or declared there. Asked
+    row by row instead (declared, or an assignment exists), a commune
+    officer's list or first pull tested every household of the country.
+    """
+    return revision.id.in_(scope_revisions(scope))
+
+
+def scope_revisions(scope: frozenset[str]) -> Any:
+    """SQL: the ids of the revisions assigned to or declared in ``scope``'s communes."""
+    assignment, declared = aliased(RevisionAssignment), aliased(HouseholdRevision)
     codes = sorted(scope)
-    return or_(
-        revision.declared_commune.in_(codes),
-        exists().where(assignment.revision_id == revision.id, assignment.commune_code.in_(codes)),
+    return union(
+        # every set named, so that the index by set and commune finds the communes under each
+        select(assignment.revision_id).where(assignment.boundary_set_id.in_(select(BoundarySet.id)),
+                                             assignment.commune_code.in_(codes)),
+        select(declared.id).where(declared.declared_commune.in_(codes)),
     )
 
 
