@@ -44,19 +44,6 @@ def name_filter(query: str) -> ColumnElement[bool] | None:
     return and_(*(HouseholdRevision.head_ascii.like(f"%{_like_escape(w)}%", escape="\\") for w in words[:6]))
 
 
-def by_name(scope: Scope) -> tuple[ColumnElement[Any], ...]:
-    """The order of household lists: by folded name, then id.
-
-    Lists of every household are read in this order from the name index, and
-    a page stops at its last row. A list limited to some communes sorts the
-    households it finds instead (the name compared as an expression, which
-    no index serves): walking the national index in order to find one
-    commune's few households read it all, five times slower than a scan.
-    """
-    name = HouseholdRevision.head_ascii
-    return (name if scope is None else name.concat(""), HouseholdRevision.household_id)
-
-
 def in_scope(scope: Scope) -> ColumnElement[bool]:
     """A condition on ``HouseholdRevision``: the caller may see it (the households service's rule)."""
     if scope is None:
@@ -142,7 +129,7 @@ def households(
     counted = base if count_up_to is None else base.limit(count_up_to + 1)
     total = db.session.scalar(select(func.count()).select_from(counted.subquery())) or 0
     rows = db.session.execute(
-        base.order_by(*by_name(scope)).limit(limit).offset(offset)
+        base.order_by(HouseholdRevision.head_ascii, HouseholdRevision.household_id).limit(limit).offset(offset)
     ).all()
     conflicts = _open_conflicts(r[0].household_id for r in rows)
     out = []

@@ -10,7 +10,7 @@ from sqlalchemy import and_, select
 from tracker.boundaries.models import AdminUnit, BoundarySet
 from tracker.extensions import db
 from tracker.households.models import HouseholdRevision, RevisionAssignment
-from tracker.web.queries import Scope, by_name, in_scope, name_filter
+from tracker.web.queries import Scope, in_scope, name_filter
 
 OPEN = ("surveyed", "approved", "started")
 DONE = ("completed", "handed_over")
@@ -50,7 +50,7 @@ def to_do(boundary_set: BoundarySet, area: Scope, as_of: date, deadline: date | 
         .outerjoin(ra, and_(ra.revision_id == hr.id, ra.boundary_set_id == boundary_set.id))
         .outerjoin(commune, and_(commune.boundary_set_id == boundary_set.id, commune.level == "commune",
                                  commune.code == ra.commune_code))
-        .where(*conditions).order_by(*by_name(area)).limit(MAX_ROWS)
+        .where(*conditions).order_by(hr.head_ascii, hr.household_id).limit(MAX_ROWS)
     ).all()
     late = deadline is not None and as_of > deadline
     found = []
