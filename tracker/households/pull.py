@@ -73,8 +73,8 @@ def _household_rows(scope: frozenset[str] | None, after: int, snapshot: int, lim
     else:
         now_visible = revision_in_scope(current, scope)
         query = query.add_columns(case((now_visible, True), else_=False).label("visible"))
-        # A fresh phone holds nothing, so it needs no removals.
-        query = query.where(now_visible if after == 0 else (now_visible | ever_in_scope(Household.id, scope)))
+        # A fresh phone holds nothing, so it needs no removals; a household now in scope was in it.
+        query = query.where(now_visible if after == 0 else ever_in_scope(Household.id, scope))
     return db.session.execute(query.order_by(Household.change_seq).limit(limit)).all()
 
 
