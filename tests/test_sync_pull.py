@@ -66,6 +66,23 @@ def _households(body) -> list[str]:
     return [c["id"] for c in body["changes"] if c["type"] == "household"]
 
 
+def test_a_household_declared_in_one_commune_and_found_in_another_is_in_both_scopes(client, world) -> None:
+    """The scope's two ways in: the commune declared (officer) and the commune its GPS point is in (neighbour)."""
+    mismatch = household(location={**INSIDE_2})  # declared commune 1, GPS in commune 2
+    own = household()
+    _push(client, world, "officer", [mismatch, own])
+    theirs = household(declared_commune=COMMUNE_2, location={**INSIDE_2})
+    _push(client, world, "neighbour", [theirs])
+    assert sorted(_households(_pull(client, world["officer"]))) == sorted([mismatch["id"], own["id"]])
+    assert sorted(_households(_pull(client, world["neighbour"]))) == sorted([mismatch["id"], theirs["id"]])
+    assert sorted(_households(_pull(client, world["watcher"]))) == sorted([mismatch["id"], own["id"]])
+    later = _pull(client, world["neighbour"])["next_cursor"]
+    moved = {**own, "base_revision": 1, "members": 7}
+    _push(client, world, "officer", [moved])  # a change the neighbour's phone is not told of
+    assert _households(_pull(client, world["neighbour"], cursor=later)) == []
+    assert _households(_pull(client, world["officer"], cursor=later)) == [own["id"]]
+
+
 def test_fresh_pull_gets_the_whole_commune_in_pages(client, world) -> None:
     mine = [household() for _ in range(5)]
     _push(client, world, "officer", mine)
